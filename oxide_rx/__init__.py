@@ -1,0 +1,1 @@
+"""oxide_rx: streaming OpenAI output as reactive streams (being assembled)."""

@@ -1,0 +1,24 @@
+"""Shared test fixtures: where ../shared lives, and skipping cleanly when it does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CONFORMANCE = SHARED / "conformance" / "sse"
+CORPUS = SHARED / "corpus" / "openai"
+
+needs_shared = pytest.mark.skipif(
+    not CORPUS.is_dir() or not CONFORMANCE.is_dir(),
+    reason=f"../shared not found at {SHARED}: the conformance cases and recorded corpus live there",
+)
+
+
+def corpus_files(prefix: str) -> list[Path]:
+    """Recorded streams whose names start with ``prefix`` (empty when ../shared is absent)."""
+    if not CORPUS.is_dir():
+        return []
+    return sorted(CORPUS.glob(f"{prefix}*.sse"))
