@@ -1,0 +1,444 @@
+"""Sans-IO Chat Completions accumulator: chunks in, helper events and snapshots out.
+
+Feed every decoded :class:`~oxide_rx.types.chat.ChatCompletionChunk` to
+:meth:`ChatCompletionAccumulator.handle_chunk`; it returns the events that chunk causes and keeps
+enough state to build the :class:`~oxide_rx.types.chat.ChatCompletion` at any time. No I/O,
+no event loop: the same class serves the HTTP stream, a WebSocket, a recorded file or a test.
+
+Merging follows the official SDK (``openai.lib.streaming.chat.ChatCompletionStreamState``),
+with these deliberate differences:
+
+* ``usage`` is the last *non-null* usage. The SDK overwrites it with every chunk's value, so a
+  moderation chunk (``usage: null``) arriving after the usage chunk erases it there.
+* Chunks without ``choices`` (audio keep-alives) and Azure prompt-filter chunks
+  (``object: ""``) are accepted; the SDK's state crashes on the former.
+* Audio: ``data`` and ``transcript`` are concatenated, ``expires_at`` replaced (the SDK sums it).
+* A tool call's ``name``/``id``/``type`` repeated on a later fragment is not doubled.
+* ``ContentDone`` comes when the choice finishes (or at :meth:`~ChatCompletionAccumulator.finish`),
+  not when the first tool-call fragment arrives.
+* A choice cut short (``finish_reason`` ``"length"`` or ``"content_filter"``) is not validated
+  against ``response_format``: ``ContentDone.parsed`` is ``None`` instead of an error.
+* Every tool call's arguments are decoded as JSON for ``ToolCallDone.parsed_arguments``, not
+  only strict tools'; the deprecated ``function_call`` also yields ``ToolCallDelta`` /
+  ``ToolCallDone`` (``index=0``, ``call_id=""``).
+* :meth:`~ChatCompletionAccumulator.finish` closes choices that never got a ``finish_reason``
+  (audio streams end that way), so every choice ends with exactly one ``Done``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import msgspec
+
+from oxide_rx._exceptions import DecodeError
+from oxide_rx._parsing import parse_as
+from oxide_rx.events import (
+    Chunk,
+    ContentDelta,
+    ContentDone,
+    Done,
+    Event,
+    LogprobsDelta,
+    RefusalDelta,
+    RefusalDone,
+    TextBuffer,
+    ToolCallDelta,
+    ToolCallDone,
+    Usage,
+)
+from oxide_rx.types.chat import (
+    ChatCompletion,
+    ChatCompletionAudio,
+    ChatCompletionChoice,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    ChatCompletionMessageToolCall,
+    ChatCompletionTokenLogprob,
+    Choice,
+    ChoiceDeltaAudio,
+    ChoiceDeltaToolCall,
+    ChoiceLogprobs,
+    CompletionUsage,
+    Function,
+    FunctionCall,
+)
+
+__all__ = ["ChatCompletionAccumulator"]
+
+# Finish reasons after which the output is known to be cut short: not validated as structured.
+_INCOMPLETE = frozenset({"length", "content_filter"})
+
+
+class _ToolCall:
+    """One tool call being assembled (or the deprecated ``function_call``, as index 0)."""
+
+    __slots__ = ("arguments", "call_id", "done", "index", "name", "parsed_arguments", "type")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.call_id = ""
+        self.type = ""
+        self.name = ""
+        self.arguments = TextBuffer()
+        self.parsed_arguments: Any = None
+        self.done = False
+
+    def merge(self, call_id: str | None, type_: str | None, name: str | None) -> None:
+        # Identity arrives once, on the first fragment; a repeat must not be doubled.
+        if call_id and not self.call_id:
+            self.call_id = call_id
+        if type_ and not self.type:
+            self.type = type_
+        if name and name != self.name:
+            # Unlike a repeat, a different piece extends the name, as the official SDK does.
+            self.name += name
+
+    def snapshot(self) -> ChatCompletionMessageToolCall:
+        return ChatCompletionMessageToolCall(
+            id=self.call_id,
+            type=self.type or "function",
+            function=Function(name=self.name, arguments=self.arguments.text()),
+            parsed_arguments=self.parsed_arguments,
+        )
+
+
+class _Audio:
+    __slots__ = ("data", "expires_at", "id", "transcript")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.data = TextBuffer()
+        self.transcript = TextBuffer()
+        self.expires_at = 0
+
+    def merge(self, delta: ChoiceDeltaAudio) -> None:
+        if delta.id and not self.id:
+            self.id = delta.id
+        if delta.data:
+            self.data.append(delta.data)
+        if delta.transcript:
+            self.transcript.append(delta.transcript)
+        if delta.expires_at is not None:
+            self.expires_at = delta.expires_at  # replaced: it is a timestamp, not a count
+
+    def snapshot(self) -> ChatCompletionAudio:
+        return ChatCompletionAudio(id=self.id, data=self.data.text(),
+                                   expires_at=self.expires_at, transcript=self.transcript.text())
+
+
+class _ChoiceState:
+    __slots__ = (
+        "audio", "content", "content_filter_results", "current_tool", "finish_reason",
+        "finished", "function_call", "index", "logprobs_content", "logprobs_refusal",
+        "logprobs_seen", "parsed", "refusal", "role", "tool_calls",
+    )
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.role: str | None = None
+        self.content: TextBuffer | None = None
+        self.refusal: TextBuffer | None = None
+        self.tool_calls: dict[int, _ToolCall] = {}
+        self.current_tool: _ToolCall | None = None
+        self.function_call: _ToolCall | None = None
+        self.audio: _Audio | None = None
+        self.logprobs_seen = False
+        self.logprobs_content: list[ChatCompletionTokenLogprob] | None = None
+        self.logprobs_refusal: list[ChatCompletionTokenLogprob] | None = None
+        self.content_filter_results: Any = None
+        self.finish_reason: str | None = None
+        self.finished = False
+        self.parsed: Any = None
+
+    def snapshot(self) -> ChatCompletionChoice:
+        calls = self.tool_calls
+        message = ChatCompletionMessage(
+            role=self.role or "assistant",
+            content=None if self.content is None else self.content.text(),
+            refusal=None if self.refusal is None else self.refusal.text(),
+            tool_calls=[calls[i].snapshot() for i in sorted(calls)] if calls else None,
+            function_call=None if self.function_call is None else FunctionCall(
+                name=self.function_call.name, arguments=self.function_call.arguments.text()),
+            audio=None if self.audio is None else self.audio.snapshot(),
+            parsed=self.parsed,
+        )
+        logprobs = None
+        if self.logprobs_seen:
+            # Copies: the accumulator keeps extending its own lists after this snapshot.
+            content, refusal = self.logprobs_content, self.logprobs_refusal
+            logprobs = ChoiceLogprobs(content=None if content is None else list(content),
+                                      refusal=None if refusal is None else list(refusal))
+        return ChatCompletionChoice(index=self.index, message=message,
+                                    finish_reason=self.finish_reason, logprobs=logprobs,
+                                    content_filter_results=self.content_filter_results)
+
+
+class ChatCompletionAccumulator:
+    """Accumulates streamed chunks into a :class:`ChatCompletion`, emitting helper events.
+
+    ``response_format``: a type (msgspec Struct, pydantic model, ...) to validate each finished
+    choice's content into (``ContentDone.parsed`` and ``message.parsed``). ``tool_types`` maps a
+    tool name to its argument type for ``ToolCallDone.parsed_arguments``; other tools get their
+    arguments as decoded JSON (``None`` when not valid JSON).
+
+    Events for one chunk, in order: ``Chunk``; then per choice ``ContentDelta``,
+    ``RefusalDelta``, one ``ToolCallDelta`` per fragment, ``LogprobsDelta``; then that choice's
+    done events: ``ToolCallDone`` for a call a later index has followed, and once the choice
+    finishes its remaining ``ToolCallDone`` s, ``ContentDone``, ``RefusalDone`` and ``Done``;
+    finally ``Usage`` if the chunk carries usage.
+
+    >>> from oxide_rx.types.chat import CHUNK_DECODER
+    >>> acc = ChatCompletionAccumulator()
+    >>> for data in (b'{"choices":[{"index":0,"delta":{"content":"Hel"}}]}',
+    ...              b'{"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}'):
+    ...     events = acc.handle_chunk(CHUNK_DECODER.decode(data))
+    >>> [type(e).__name__ for e in events]
+    ['Chunk', 'ContentDelta', 'ContentDone', 'Done']
+    >>> acc.completion().choices[0].message.content, acc.all_finished
+    ('Hello', True)
+    """
+
+    def __init__(
+        self,
+        *,
+        response_format: type | None = None,
+        tool_types: Mapping[str, type] | None = None,
+    ) -> None:
+        self.response_format = response_format
+        self.tool_types: Mapping[str, type] = tool_types or {}
+        self.usage: CompletionUsage | None = None
+        """The last non-null usage seen."""
+        self._choices: dict[int, _ChoiceState] = {}
+        self._id = ""
+        self._created = 0
+        self._model = ""
+        self._system_fingerprint: str | None = None
+        self._service_tier: str | None = None
+        self._moderation: Any = None
+        self._prompt_filter_results: Any = None
+
+    # ------------------------------------------------------------------ reading state
+
+    @property
+    def all_finished(self) -> bool:
+        """At least one choice was seen and every seen choice has a ``finish_reason``."""
+        choices = self._choices
+        return bool(choices) and all(c.finish_reason is not None for c in choices.values())
+
+    def current_content(self, choice: int = 0) -> str:
+        """The text of ``choice`` so far (``""`` before any)."""
+        state = self._choices.get(choice)
+        if state is None or state.content is None:
+            return ""
+        return state.content.text()
+
+    def completion(self) -> ChatCompletion:
+        """A snapshot of everything accumulated so far, choices ordered by index.
+
+        Built on demand (cost proportional to the output so far) and independent of later
+        chunks. ``obfuscation`` never appears in it.
+        """
+        choices = self._choices
+        return ChatCompletion(
+            id=self._id,
+            object="chat.completion",
+            created=self._created,
+            model=self._model,
+            choices=[choices[i].snapshot() for i in sorted(choices)],
+            usage=self.usage,
+            system_fingerprint=self._system_fingerprint,
+            service_tier=self._service_tier,
+            moderation=self._moderation,
+            prompt_filter_results=self._prompt_filter_results,
+        )
+
+    # ------------------------------------------------------------------ feeding
+
+    def handle_chunk(self, chunk: ChatCompletionChunk) -> list[Event]:
+        """Merge one chunk; return the events it causes (``Chunk`` first)."""
+        events: list[Event] = [Chunk(chunk)]
+        if chunk.id and not self._id:
+            self._id = chunk.id
+        if chunk.created:
+            self._created = chunk.created
+        if chunk.model:
+            self._model = chunk.model
+        if chunk.system_fingerprint is not None:
+            self._system_fingerprint = chunk.system_fingerprint
+        if chunk.service_tier is not None:
+            self._service_tier = chunk.service_tier
+        if chunk.moderation is not None:
+            self._moderation = chunk.moderation
+        if chunk.prompt_filter_results is not None:
+            self._prompt_filter_results = chunk.prompt_filter_results
+
+        for choice in chunk.choices:
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = _ChoiceState(choice.index)
+            self._apply_choice(state, choice, events)
+
+        usage = chunk.usage
+        if usage is not None:
+            self.usage = usage
+            events.append(Usage(usage))
+        return events
+
+    def finish(self) -> list[Event]:
+        """Call at the end of the stream (``[DONE]``): the done events of every choice that
+        never got a ``finish_reason`` (an audio stream ends that way), with
+        ``Done.finish_reason=None``. Returns ``[]`` when every choice had finished."""
+        events: list[Event] = []
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            if not state.finished:
+                self._finish_choice(state, None, events)
+        return events
+
+    def _apply_choice(self, state: _ChoiceState, choice: Choice, events: list[Event]) -> None:
+        delta = choice.delta
+        index = state.index
+        if delta.role is not None and state.role is None:
+            state.role = delta.role
+
+        text = delta.content
+        if text is not None:
+            buffer = state.content
+            if buffer is None:
+                buffer = state.content = TextBuffer()
+            buffer.append(text)
+            events.append(ContentDelta(text, buffer, choice=index))
+
+        text = delta.refusal
+        if text is not None:
+            buffer = state.refusal
+            if buffer is None:
+                buffer = state.refusal = TextBuffer()
+            buffer.append(text)
+            events.append(RefusalDelta(text, buffer, choice=index))
+
+        superseded = None
+        if delta.tool_calls:
+            superseded = self._apply_tool_fragments(state, delta.tool_calls, events)
+        if delta.function_call is not None:
+            call = state.function_call
+            if call is None:
+                call = state.function_call = _ToolCall(0)
+            fragment = delta.function_call
+            call.merge(None, None, fragment.name)
+            piece = fragment.arguments or ""
+            call.arguments.append(piece)
+            events.append(ToolCallDelta(index=0, call_id="", name=call.name,
+                                        arguments_delta=piece, buffer=call.arguments,
+                                        choice=index))
+        if delta.audio is not None:
+            if state.audio is None:
+                state.audio = _Audio()
+            state.audio.merge(delta.audio)
+        if choice.logprobs is not None:
+            _apply_logprobs(state, choice.logprobs, events)
+        if choice.content_filter_results is not None:
+            state.content_filter_results = choice.content_filter_results
+
+        if superseded is not None:
+            for call in superseded:
+                self._emit_tool_done(state, call, events, incomplete=False)
+        finish_reason = choice.finish_reason
+        if finish_reason is not None:
+            state.finish_reason = finish_reason
+            if not state.finished:
+                self._finish_choice(state, finish_reason, events)
+
+    def _apply_tool_fragments(
+        self, state: _ChoiceState, fragments: Iterable[ChoiceDeltaToolCall], events: list[Event]
+    ) -> list[_ToolCall] | None:
+        """Merge fragments by index; return the calls a later index has superseded."""
+        superseded: list[_ToolCall] | None = None
+        calls = state.tool_calls
+        for fragment in fragments:
+            call = calls.get(fragment.index)
+            if call is None:
+                call = calls[fragment.index] = _ToolCall(fragment.index)
+            function = fragment.function
+            piece = ""
+            if function is not None:
+                call.merge(fragment.id, fragment.type, function.name)
+                if function.arguments:
+                    piece = function.arguments
+                    call.arguments.append(piece)
+            else:
+                call.merge(fragment.id, fragment.type, None)
+            events.append(ToolCallDelta(index=call.index, call_id=call.call_id, name=call.name,
+                                        arguments_delta=piece, buffer=call.arguments,
+                                        choice=state.index))
+            current = state.current_tool
+            if current is not None and current is not call and not current.done:
+                # The model moved on to the next call: the previous one is complete.
+                current.done = True
+                superseded = [current] if superseded is None else [*superseded, current]
+            state.current_tool = call
+        return superseded
+
+    def _emit_tool_done(
+        self, state: _ChoiceState, call: _ToolCall, events: list[Event], *, incomplete: bool
+    ) -> None:
+        call.done = True
+        arguments = call.arguments.text()
+        target = self.tool_types.get(call.name)
+        if target is not None:
+            try:
+                call.parsed_arguments = parse_as(target, arguments)
+            except DecodeError:
+                if not incomplete:
+                    raise
+        else:
+            try:
+                call.parsed_arguments = msgspec.json.decode(arguments)
+            except msgspec.DecodeError:
+                call.parsed_arguments = None
+        events.append(ToolCallDone(index=call.index, call_id=call.call_id, name=call.name,
+                                   arguments=arguments, parsed_arguments=call.parsed_arguments,
+                                   choice=state.index))
+
+    def _finish_choice(
+        self, state: _ChoiceState, finish_reason: str | None, events: list[Event]
+    ) -> None:
+        state.finished = True
+        incomplete = finish_reason in _INCOMPLETE
+        calls = state.tool_calls
+        for index in sorted(calls):
+            if not calls[index].done:
+                self._emit_tool_done(state, calls[index], events, incomplete=incomplete)
+        if state.function_call is not None and not state.function_call.done:
+            self._emit_tool_done(state, state.function_call, events, incomplete=incomplete)
+        if state.content is not None and len(state.content):
+            content = state.content.text()
+            if self.response_format is not None and state.refusal is None and not incomplete:
+                state.parsed = parse_as(self.response_format, content)
+            events.append(ContentDone(content, parsed=state.parsed, choice=state.index))
+        if state.refusal is not None:
+            events.append(RefusalDone(state.refusal.text(), choice=state.index))
+        events.append(Done(finish_reason, choice=state.index))
+
+
+def _apply_logprobs(state: _ChoiceState, logprobs: ChoiceLogprobs, events: list[Event]) -> None:
+    content, refusal = logprobs.content, logprobs.refusal
+    if not state.logprobs_seen:
+        # The first non-null logprobs object sets which lists exist (`[]` vs null matters).
+        state.logprobs_seen = True
+        state.logprobs_content = None if content is None else list(content)
+        state.logprobs_refusal = None if refusal is None else list(refusal)
+    else:
+        if content:
+            if state.logprobs_content is None:
+                state.logprobs_content = []
+            state.logprobs_content.extend(content)
+        if refusal:
+            if state.logprobs_refusal is None:
+                state.logprobs_refusal = []
+            state.logprobs_refusal.extend(refusal)
+    if content or refusal:
+        events.append(LogprobsDelta(content=content or None, refusal=refusal or None,
+                                    choice=state.index))
