@@ -1,0 +1,636 @@
+"""Sans-IO Responses API accumulator: wire events in, helper events and a ``Response`` out.
+
+No I/O, no asyncio, no Rx: feed it decoded events (from SSE, a WebSocket or a list) and it
+returns, for each, the event itself followed by the helper events it causes::
+
+    >>> from oxide_rx.types.responses import decode_event
+    >>> acc = ResponseAccumulator()
+    >>> out = acc.handle_event(decode_event(
+    ...     b'{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,'
+    ...     b'"content_index":0,"delta":"Hi","sequence_number":3}'))
+    >>> [type(e).__name__ for e in out], out[1].snapshot, acc.current_content()
+    (['OutputTextDelta', 'ContentDelta'], 'Hi', 'Hi')
+
+Rules worth knowing:
+
+* **Idempotent resume.** An event whose ``sequence_number`` is at or below the last one seen is
+  ignored (``[]``): replaying a background stream from any earlier point, or reconnecting with
+  ``starting_after``, delivers every event once. Events without a ``sequence_number`` (old
+  streams) are always handled.
+* **No ``response.created`` needed.** Resumed streams start later; the snapshot starts from
+  whatever lifecycle event comes first, and items seen only through their deltas get a
+  placeholder item (empty ids) that ``output_item.done`` replaces.
+* **Server values win.** ``*.done`` events and ``output_item.done`` replace what the deltas
+  built; a terminal event's response is taken as is, with ``output`` back-filled from the
+  accumulated items when the server left it empty.
+* **Failure is data.** An ``error`` event or ``response.failed`` sets :attr:`failure` and
+  :attr:`terminal`; the events are still returned (the stream delivers them, then raises).
+* **Cost.** Each delta appends to a :class:`~oxide_rx.events.TextBuffer`; snapshots are built
+  when read, so per-event cost does not grow with the output.
+* **Structured output.** ``ContentDone.parsed`` (with ``text_format``) and
+  ``ToolCallDone.parsed_arguments`` (with ``tool_types``) are validated with
+  :func:`oxide_rx._parsing.parse_as`; text that does not validate gives ``None``, not an error,
+  because a ``*.done`` event cannot tell whether the response is about to end ``incomplete``
+  (cut-short JSON is expected then). Without a registered tool type, arguments are decoded as
+  JSON (``None`` if they are not JSON).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgspec
+
+from oxide_rx import events as ev
+from oxide_rx._exceptions import DecodeError, ResponseFailedError
+from oxide_rx._parsing import parse_as
+from oxide_rx.events import TextBuffer
+from oxide_rx.types import responses as rt
+
+__all__ = ["ResponseAccumulator"]
+
+_Handler = Callable[["ResponseAccumulator", Any, list[object]], None]
+
+
+class ResponseAccumulator:
+    """Accumulates one response's stream events into helper events and a ``Response``.
+
+    ``text_format``: a type to parse the output text into (``ContentDone.parsed``).
+    ``tool_types``: function name → argument type (``ToolCallDone.parsed_arguments``).
+
+    >>> from oxide_rx.types.responses import decode_event
+    >>> acc = ResponseAccumulator()
+    >>> out = acc.handle_event(decode_event(
+    ...     b'{"type":"response.function_call_arguments.delta","item_id":"fc_1",'
+    ...     b'"output_index":0,"delta":"[1,","sequence_number":5}'))
+    >>> out[1].arguments_snapshot, acc.response().output[0].arguments
+    ('[1,', '[1,')
+    """
+
+    terminal: bool
+    """A terminal event was seen (completed / incomplete / failed / done, or ``error``)."""
+    failure: ResponseFailedError | None
+    """Set by an ``error`` event or ``response.failed`` (``code``, ``message`` from the server)."""
+    last_sequence_number: int | None
+    """The highest ``sequence_number`` handled so far (where to resume after)."""
+
+    def __init__(
+        self, *, text_format: type | None = None, tool_types: Mapping[str, type] | None = None
+    ) -> None:
+        self.text_format = text_format
+        self.tool_types: Mapping[str, type] = tool_types or {}
+        self.terminal = False
+        self.failure = None
+        self.last_sequence_number = None
+        self._base: rt.Response | None = None
+        self._final: rt.Response | None = None
+        self._items: dict[int, _ItemState] = {}
+        self._snapshot: rt.Response | None = None
+
+    # ------------------------------------------------------------------ public
+
+    def handle_event(self, event: rt.ResponseStreamEvent | rt.UnknownEvent) -> list[object]:
+        """Handle one wire event; returns ``[event, *helper events]``, or ``[]`` for a replay."""
+        seq = event.sequence_number
+        if seq is not None:
+            if self.last_sequence_number is not None and seq <= self.last_sequence_number:
+                return []
+            self.last_sequence_number = seq
+        self._snapshot = None
+        out: list[object] = [event]
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event, out)
+        return out
+
+    def response(self) -> rt.Response:
+        """The response so far (the final one once :attr:`terminal`). Never mutated later."""
+        if self._snapshot is None:
+            self._snapshot = self._build()
+        return self._snapshot
+
+    def current_content(self) -> str:
+        """All output text so far, across message items, in output order."""
+        return self.response().output_text
+
+    @property
+    def response_id(self) -> str | None:
+        """The response's id, once a lifecycle event has carried it."""
+        base = self._final or self._base
+        return base.id if base is not None and base.id else None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _on_lifecycle(self, event: Any, out: list[object]) -> None:
+        self._base = event.response
+
+    def _on_terminal(self, event: Any, out: list[object]) -> None:
+        response: rt.Response = event.response
+        self._base = self._final = response
+        self.terminal = True
+        if isinstance(event, rt.ResponseFailed) and self.failure is None:
+            error = response.error
+            self.failure = ResponseFailedError(
+                (error.message if error else None) or "The response failed.",
+                body=msgspec.to_builtins(error) if error else None,
+                code=error.code if error else None,
+            )
+        if response.usage is not None:
+            out.append(ev.Usage(response.usage))
+        status = response.status or event.type.removeprefix("response.")
+        reason = response.incomplete_details.reason if response.incomplete_details else None
+        out.append(ev.Done(status, reason=reason))
+
+    def _on_error(self, event: rt.ErrorEvent, out: list[object]) -> None:
+        self.terminal = True
+        if self.failure is None:
+            self.failure = ResponseFailedError(
+                event.effective_message or "The response failed.",
+                body=msgspec.to_builtins(event),
+                code=event.effective_code,
+                type=event.error.type if event.error else None,
+                param=event.effective_param,
+            )
+
+    # ------------------------------------------------------------------ items
+
+    def _item(self, index: int, item_id: str | None, kind: type) -> _ItemState:
+        state = self._items.get(index)
+        if state is None:  # resumed mid-item: a placeholder until output_item.done
+            state = self._items[index] = _ItemState(_ItemState.placeholder(kind, item_id))
+        return state
+
+    def _on_item_added(self, event: rt.OutputItemAdded, out: list[object]) -> None:
+        self._items[event.output_index] = _ItemState(event.item)
+
+    def _on_item_done(self, event: rt.OutputItemDone, out: list[object]) -> None:
+        state = self._items.get(event.output_index)
+        if state is None:
+            state = self._items[event.output_index] = _ItemState(event.item)
+        for index in sorted(state.parts):
+            self._close_part(state.parts[index], event.output_index, out)
+        for index in sorted(state.summaries):
+            self._close_part(state.summaries[index], event.output_index, out)
+        item = event.item
+        if isinstance(item, rt.FunctionCall) and not state.tool_done:
+            state.item = item
+            self._tool_done(state, event.output_index, item.arguments, out)
+        state.finish(item)
+
+    def _on_part_added(self, event: rt.ContentPartAdded, out: list[object]) -> None:
+        kind = rt.Reasoning if isinstance(event.part, rt.ReasoningTextPart) else rt.Message
+        state = self._item(event.output_index, event.item_id, kind)
+        state.parts[event.content_index] = _PartState(event.part)
+
+    def _on_part_done(self, event: rt.ContentPartDone, out: list[object]) -> None:
+        kind = rt.Reasoning if isinstance(event.part, rt.ReasoningTextPart) else rt.Message
+        part = self._part(event.output_index, event.item_id, event.content_index, kind)
+        self._close_part(part, event.output_index, out)
+        part.finish(event.part)
+
+    def _part(self, index: int, item_id: str, content_index: int, kind: type,
+              part_type: type = rt.OutputTextPart) -> _PartState:
+        state = self._items.get(index)
+        parts = (state or self._item(index, item_id, kind)).parts
+        part = parts.get(content_index)
+        if part is None:
+            part = parts[content_index] = _PartState(_PartState.placeholder(part_type))
+        return part
+
+    # ------------------------------------------------------------------ text parts
+
+    def _on_text_delta(self, event: rt.OutputTextDelta, out: list[object]) -> None:
+        index = event.output_index
+        part = self._part(index, event.item_id, event.content_index, rt.Message)
+        part.buffer.append(event.delta)
+        out.append(ev.ContentDelta(event.delta, part.buffer, output_index=index))
+        if event.logprobs:
+            part.logprobs.extend(event.logprobs)
+            out.append(ev.LogprobsDelta(content=event.logprobs, output_index=index))
+
+    def _on_refusal_delta(self, event: rt.RefusalDelta, out: list[object]) -> None:
+        index = event.output_index
+        part = self._part(index, event.item_id, event.content_index, rt.Message, rt.RefusalPart)
+        part.buffer.append(event.delta)
+        out.append(ev.RefusalDelta(event.delta, part.buffer, output_index=index))
+
+    def _on_reasoning_text_delta(self, event: rt.ReasoningTextDelta, out: list[object]) -> None:
+        index = event.output_index
+        part = self._part(index, event.item_id, event.content_index, rt.Reasoning,
+                          rt.ReasoningTextPart)
+        part.buffer.append(event.delta)
+        out.append(ev.ReasoningDelta(event.delta, part.buffer, output_index=index))
+
+    def _on_text_done(self, event: Any, out: list[object]) -> None:
+        kind: type
+        part_type: type
+        if isinstance(event, rt.ReasoningTextDone):
+            kind, part_type, text = rt.Reasoning, rt.ReasoningTextPart, event.text
+        elif isinstance(event, rt.RefusalDone):
+            kind, part_type, text = rt.Message, rt.RefusalPart, event.refusal
+        else:
+            kind, part_type, text = rt.Message, rt.OutputTextPart, event.text
+        part = self._part(event.output_index, event.item_id, event.content_index, kind, part_type)
+        part.set_text(text)
+        if isinstance(event, rt.OutputTextDone) and event.logprobs is not None:
+            part.logprobs = list(event.logprobs)
+        self._close_part(part, event.output_index, out)
+
+    def _on_annotation(self, event: rt.OutputTextAnnotationAdded, out: list[object]) -> None:
+        part = self._part(event.output_index, event.item_id, event.content_index, rt.Message)
+        annotations = part.annotations
+        if event.annotation_index < len(annotations):
+            annotations[event.annotation_index] = event.annotation
+        else:
+            annotations.append(event.annotation)
+
+    def _on_summary_part_added(self, event: rt.ReasoningSummaryPartAdded,
+                               out: list[object]) -> None:
+        state = self._item(event.output_index, event.item_id, rt.Reasoning)
+        state.summaries[event.summary_index] = _PartState(event.part)
+
+    def _on_summary_part_done(self, event: rt.ReasoningSummaryPartDone,
+                              out: list[object]) -> None:
+        part = self._summary(event.output_index, event.item_id, event.summary_index)
+        self._close_part(part, event.output_index, out)
+        part.finish(event.part)
+
+    def _summary(self, index: int, item_id: str, summary_index: int) -> _PartState:
+        summaries = self._item(index, item_id, rt.Reasoning).summaries
+        part = summaries.get(summary_index)
+        if part is None:
+            part = summaries[summary_index] = _PartState(_PartState.placeholder(rt.SummaryTextPart))
+        return part
+
+    def _on_summary_delta(self, event: rt.ReasoningSummaryTextDelta, out: list[object]) -> None:
+        part = self._summary(event.output_index, event.item_id, event.summary_index)
+        part.buffer.append(event.delta)
+        out.append(ev.ReasoningDelta(event.delta, part.buffer, output_index=event.output_index))
+
+    def _on_summary_done(self, event: rt.ReasoningSummaryTextDone, out: list[object]) -> None:
+        part = self._summary(event.output_index, event.item_id, event.summary_index)
+        part.set_text(event.text)
+        self._close_part(part, event.output_index, out)
+
+    def _close_part(self, part: _PartState, index: int, out: list[object]) -> None:
+        """Emit the part's *Done* helper event, once."""
+        if part.closed:
+            return
+        part.closed = True
+        text = part.text()
+        if part.kind is rt.OutputTextPart:
+            parsed = None if self.text_format is None else _parse(self.text_format, text)
+            out.append(ev.ContentDone(text, parsed=parsed, output_index=index))
+        elif part.kind is rt.RefusalPart:
+            out.append(ev.RefusalDone(text, output_index=index))
+        elif part.kind is rt.SummaryTextPart or part.kind is rt.ReasoningTextPart:
+            out.append(ev.ReasoningDone(text, output_index=index))
+
+    # ------------------------------------------------------------------ tool calls
+
+    def _on_arguments_delta(self, event: rt.FunctionCallArgumentsDelta,
+                            out: list[object]) -> None:
+        state = self._item(event.output_index, event.item_id, rt.FunctionCall)
+        buffer = state.stream_buffer()
+        buffer.append(event.delta)
+        call_id, name = _call_identity(state.item)
+        out.append(ev.ToolCallDelta(
+            index=event.output_index, call_id=call_id, name=name, arguments_delta=event.delta,
+            buffer=buffer, output_index=event.output_index,
+        ))
+
+    def _on_arguments_done(self, event: rt.FunctionCallArgumentsDone, out: list[object]) -> None:
+        state = self._item(event.output_index, event.item_id, rt.FunctionCall)
+        state.set_stream_text(event.arguments)
+        if not state.tool_done:
+            self._tool_done(state, event.output_index, event.arguments, out, event.name)
+
+    def _tool_done(self, state: _ItemState, index: int, arguments: str, out: list[object],
+                   fallback_name: str | None = None) -> None:
+        state.tool_done = True
+        call_id, name = _call_identity(state.item)
+        name = name or fallback_name or ""
+        target = self.tool_types.get(name)
+        parsed = _parse(target, arguments) if target is not None else _json_or_none(arguments)
+        out.append(ev.ToolCallDone(index=index, call_id=call_id, name=name, arguments=arguments,
+                                   parsed_arguments=parsed, output_index=index))
+
+    def _on_stream_delta(self, event: Any, out: list[object]) -> None:
+        kind = _STREAMED_KINDS[type(event)]
+        self._item(event.output_index, event.item_id, kind).stream_buffer().append(event.delta)
+
+    def _on_stream_done(self, event: Any, out: list[object]) -> None:
+        kind = _STREAMED_KINDS[type(event)]
+        text = getattr(event, _DONE_FIELDS[type(event)])
+        self._item(event.output_index, event.item_id, kind).set_stream_text(text)
+
+    def _on_shell_command(self, event: Any, out: list[object]) -> None:
+        state = self._item(event.output_index, event.item_id, rt.ShellCall)
+        if isinstance(event, rt.ShellCallCommandDelta):
+            state.command(event.command_index).append(event.delta)
+        else:
+            state.set_command(event.command_index, event.command)
+
+    def _on_shell_output(self, event: Any, out: list[object]) -> None:
+        state = self._item(event.output_index, event.item_id, rt.ShellCallOutput)
+        if isinstance(event, rt.ShellCallOutputContentDelta):
+            state.append_output(event.command_index, event.delta)
+        else:
+            state.outputs[event.command_index] = list(event.output)
+
+    # ------------------------------------------------------------------ snapshot
+
+    def _build(self) -> rt.Response:
+        final = self._final
+        if final is not None and final.output:
+            return final
+        base = final or self._base or rt.Response(status="in_progress")
+        output: list[Any] = list(base.output)
+        for index in sorted(self._items):
+            item = self._items[index].build()
+            if index < len(output):
+                output[index] = item
+            else:
+                output.append(item)
+        return msgspec.structs.replace(base, output=output)
+
+
+_HANDLERS: dict[type, _Handler] = {
+    rt.ResponseCreated: ResponseAccumulator._on_lifecycle,
+    rt.ResponseQueued: ResponseAccumulator._on_lifecycle,
+    rt.ResponseInProgress: ResponseAccumulator._on_lifecycle,
+    rt.ResponseCompleted: ResponseAccumulator._on_terminal,
+    rt.ResponseIncomplete: ResponseAccumulator._on_terminal,
+    rt.ResponseFailed: ResponseAccumulator._on_terminal,
+    rt.ResponseDone: ResponseAccumulator._on_terminal,
+    rt.ErrorEvent: ResponseAccumulator._on_error,
+    rt.OutputItemAdded: ResponseAccumulator._on_item_added,
+    rt.OutputItemDone: ResponseAccumulator._on_item_done,
+    rt.ContentPartAdded: ResponseAccumulator._on_part_added,
+    rt.ContentPartDone: ResponseAccumulator._on_part_done,
+    rt.OutputTextDelta: ResponseAccumulator._on_text_delta,
+    rt.OutputTextDone: ResponseAccumulator._on_text_done,
+    rt.OutputTextAnnotationAdded: ResponseAccumulator._on_annotation,
+    rt.RefusalDelta: ResponseAccumulator._on_refusal_delta,
+    rt.RefusalDone: ResponseAccumulator._on_text_done,
+    rt.ReasoningTextDelta: ResponseAccumulator._on_reasoning_text_delta,
+    rt.ReasoningTextDone: ResponseAccumulator._on_text_done,
+    rt.ReasoningSummaryPartAdded: ResponseAccumulator._on_summary_part_added,
+    rt.ReasoningSummaryPartDone: ResponseAccumulator._on_summary_part_done,
+    rt.ReasoningSummaryTextDelta: ResponseAccumulator._on_summary_delta,
+    rt.ReasoningSummaryTextDone: ResponseAccumulator._on_summary_done,
+    rt.FunctionCallArgumentsDelta: ResponseAccumulator._on_arguments_delta,
+    rt.FunctionCallArgumentsDone: ResponseAccumulator._on_arguments_done,
+    rt.CodeInterpreterCallCodeDelta: ResponseAccumulator._on_stream_delta,
+    rt.CustomToolCallInputDelta: ResponseAccumulator._on_stream_delta,
+    rt.McpCallArgumentsDelta: ResponseAccumulator._on_stream_delta,
+    rt.ApplyPatchCallOperationDiffDelta: ResponseAccumulator._on_stream_delta,
+    rt.CodeInterpreterCallCodeDone: ResponseAccumulator._on_stream_done,
+    rt.CustomToolCallInputDone: ResponseAccumulator._on_stream_done,
+    rt.McpCallArgumentsDone: ResponseAccumulator._on_stream_done,
+    rt.ApplyPatchCallOperationDiffDone: ResponseAccumulator._on_stream_done,
+    rt.ShellCallCommandAdded: ResponseAccumulator._on_shell_command,
+    rt.ShellCallCommandDelta: ResponseAccumulator._on_shell_command,
+    rt.ShellCallCommandDone: ResponseAccumulator._on_shell_command,
+    rt.ShellCallOutputContentDelta: ResponseAccumulator._on_shell_output,
+    rt.ShellCallOutputContentDone: ResponseAccumulator._on_shell_output,
+}
+
+_STREAMED_KINDS: dict[type, type] = {
+    rt.CodeInterpreterCallCodeDelta: rt.CodeInterpreterCall,
+    rt.CodeInterpreterCallCodeDone: rt.CodeInterpreterCall,
+    rt.CustomToolCallInputDelta: rt.CustomToolCall,
+    rt.CustomToolCallInputDone: rt.CustomToolCall,
+    rt.McpCallArgumentsDelta: rt.McpCall,
+    rt.McpCallArgumentsDone: rt.McpCall,
+    rt.ApplyPatchCallOperationDiffDelta: rt.ApplyPatchCall,
+    rt.ApplyPatchCallOperationDiffDone: rt.ApplyPatchCall,
+}
+_DONE_FIELDS: dict[type, str] = {
+    rt.CodeInterpreterCallCodeDone: "code",
+    rt.CustomToolCallInputDone: "input",
+    rt.McpCallArgumentsDone: "arguments",
+    rt.ApplyPatchCallOperationDiffDone: "diff",
+}
+
+
+def _call_identity(item: object) -> tuple[str, str]:
+    if isinstance(item, rt.FunctionCall):
+        return item.call_id, item.name
+    return "", ""
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return None
+
+
+def _parse(target: type, text: str) -> Any:
+    """``text`` validated into ``target``, or ``None`` when it does not validate."""
+    try:
+        return parse_as(target, text)
+    except DecodeError:
+        return None
+
+
+# ---------------------------------------------------------------------------- per-item state
+
+
+class _PartState:
+    """One content part or reasoning summary part: its text so far, annotations, logprobs."""
+
+    __slots__ = ("annotations", "buffer", "closed", "final", "kind", "logprobs", "part")
+
+    def __init__(self, part: Any) -> None:
+        self.part = part
+        self.kind: type = type(part)
+        self.buffer = TextBuffer(_part_text(part))
+        wire_part = part if isinstance(part, rt.OutputTextPart) else None
+        self.annotations: list[Any] = list(wire_part.annotations or []) if wire_part else []
+        self.logprobs: list[rt.Logprob] = list(wire_part.logprobs or []) if wire_part else []
+        self.final = False  # ``part`` is the server's final value (content_part.done)
+        self.closed = False  # the part's *Done* helper event was emitted
+
+    @staticmethod
+    def placeholder(kind: type) -> Any:
+        if kind is rt.RefusalPart:
+            return rt.RefusalPart(refusal="")
+        if kind is rt.OutputTextPart:
+            return rt.OutputTextPart(text="", annotations=[], logprobs=[])
+        return kind(text="")
+
+    def text(self) -> str:
+        return _part_text(self.part) if self.final else self.buffer.text()
+
+    def set_text(self, text: str) -> None:
+        # A new buffer, not a rewrite: earlier helper events keep their own snapshots.
+        self.buffer = TextBuffer(text)
+
+    def finish(self, part: Any) -> None:
+        self.part, self.kind, self.final = part, type(part), True
+
+    def build(self) -> Any:
+        part = self.part
+        if self.final:
+            return part
+        if isinstance(part, rt.OutputTextPart):
+            return msgspec.structs.replace(
+                part,
+                text=self.buffer.text(),
+                annotations=_list_or_none(self.annotations, part.annotations),
+                logprobs=_list_or_none(self.logprobs, part.logprobs),
+            )
+        if isinstance(part, rt.RefusalPart):
+            return msgspec.structs.replace(part, refusal=self.buffer.text())
+        if isinstance(part, (rt.ReasoningTextPart, rt.SummaryTextPart)):
+            return msgspec.structs.replace(part, text=self.buffer.text())
+        return part
+
+
+class _ItemState:
+    """One output item: the wire item plus whatever its deltas have streamed so far."""
+
+    __slots__ = ("buffer", "commands", "final", "item", "outputs", "parts", "summaries",
+                 "tool_done")
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        self.final = False  # ``item`` is the server's final value (output_item.done)
+        self.tool_done = False  # ToolCallDone was emitted
+        self.buffer: TextBuffer | None = None  # arguments / input / code / diff
+        self.parts: dict[int, _PartState] = {}  # message content, reasoning content
+        self.summaries: dict[int, _PartState] = {}  # reasoning summary
+        self.commands: dict[int, TextBuffer] = {}  # shell_call commands
+        self.outputs: dict[int, list[Any] | dict[str, TextBuffer]] = {}  # shell_call_output
+
+    @staticmethod
+    def placeholder(kind: type, item_id: str | None) -> Any:
+        return _PLACEHOLDERS[kind](item_id)
+
+    def stream_buffer(self) -> TextBuffer:
+        if self.buffer is None:
+            self.buffer = TextBuffer(_stream_text(self.item))
+        return self.buffer
+
+    def set_stream_text(self, text: str) -> None:
+        self.buffer = TextBuffer(text)
+
+    def command(self, index: int) -> TextBuffer:
+        buffer = self.commands.get(index)
+        if buffer is None:
+            buffer = self.commands[index] = TextBuffer()
+        return buffer
+
+    def set_command(self, index: int, text: str) -> None:
+        self.commands[index] = TextBuffer(text)
+
+    def append_output(self, index: int, delta: dict[str, Any]) -> None:
+        entry = self.outputs.get(index)
+        if not isinstance(entry, dict):
+            entry = self.outputs[index] = {}
+        for stream, text in delta.items():
+            if isinstance(text, str):
+                entry.setdefault(stream, TextBuffer()).append(text)
+
+    def finish(self, item: Any) -> None:
+        self.item, self.final = item, True
+
+    def build(self) -> Any:
+        item = self.item
+        if self.final:
+            return item
+        if isinstance(item, rt.Message):
+            return msgspec.structs.replace(item, content=_merge(item.content, self.parts))
+        if isinstance(item, rt.Reasoning):
+            summary = _merge(item.summary, self.summaries)
+            content = _merge(item.content or [], self.parts) if self.parts else item.content
+            return msgspec.structs.replace(item, summary=summary, content=content)
+        if self.buffer is not None:
+            return _with_stream_text(item, self.buffer.text())
+        if isinstance(item, rt.ShellCall) and self.commands:
+            action = dict(item.action) if isinstance(item.action, dict) else {}
+            commands = list(action.get("commands") or [])
+            for index in sorted(self.commands):
+                _put(commands, index, self.commands[index].text())
+            return msgspec.structs.replace(item, action={**action, "commands": commands})
+        if isinstance(item, rt.ShellCallOutput) and self.outputs:
+            output: list[Any] = []
+            for index in sorted(self.outputs):
+                entry = self.outputs[index]
+                if isinstance(entry, list):
+                    output.extend(entry)
+                else:
+                    output.append({name: buffer.text() for name, buffer in entry.items()})
+            return msgspec.structs.replace(item, output=output)
+        return item
+
+
+_PLACEHOLDERS: dict[type, Callable[[str | None], Any]] = {
+    rt.Message: lambda i: rt.Message(id=i, role="assistant", status="in_progress", content=[]),
+    rt.Reasoning: lambda i: rt.Reasoning(id=i, summary=[]),
+    rt.FunctionCall: lambda i: rt.FunctionCall(
+        id=i, call_id="", name="", arguments="", status="in_progress"),
+    rt.CustomToolCall: lambda i: rt.CustomToolCall(
+        id=i, call_id="", name="", input="", status="in_progress"),
+    rt.CodeInterpreterCall: lambda i: rt.CodeInterpreterCall(id=i, status="in_progress", code=""),
+    rt.McpCall: lambda i: rt.McpCall(id=i, arguments=""),
+    rt.ApplyPatchCall: lambda i: rt.ApplyPatchCall(id=i, status="in_progress", operation={}),
+    rt.ShellCall: lambda i: rt.ShellCall(id=i, status="in_progress", action={"commands": []}),
+    rt.ShellCallOutput: lambda i: rt.ShellCallOutput(id=i, status="in_progress", output=[]),
+}
+
+
+def _part_text(part: Any) -> str:
+    if isinstance(part, rt.RefusalPart):
+        return part.refusal
+    if isinstance(part, (rt.OutputTextPart, rt.ReasoningTextPart, rt.SummaryTextPart)):
+        return part.text
+    return ""
+
+
+def _stream_text(item: Any) -> str:
+    """The initial value of the one string field an item's deltas extend."""
+    if isinstance(item, (rt.FunctionCall, rt.McpCall)):
+        return item.arguments or ""
+    if isinstance(item, rt.CustomToolCall):
+        return item.input
+    if isinstance(item, rt.CodeInterpreterCall):
+        return item.code or ""
+    if isinstance(item, rt.ApplyPatchCall) and isinstance(item.operation, dict):
+        return str(item.operation.get("diff") or "")
+    return ""
+
+
+def _with_stream_text(item: Any, text: str) -> Any:
+    if isinstance(item, (rt.FunctionCall, rt.McpCall)):
+        return msgspec.structs.replace(item, arguments=text)
+    if isinstance(item, rt.CustomToolCall):
+        return msgspec.structs.replace(item, input=text)
+    if isinstance(item, rt.CodeInterpreterCall):
+        return msgspec.structs.replace(item, code=text)
+    if isinstance(item, rt.ApplyPatchCall):
+        operation = item.operation if isinstance(item.operation, dict) else {}
+        return msgspec.structs.replace(item, operation={**operation, "diff": text})
+    return item
+
+
+def _merge(base: list[Any], parts: dict[int, _PartState]) -> list[Any]:
+    merged = list(base)
+    for index in sorted(parts):
+        _put(merged, index, parts[index].build())
+    return merged
+
+
+def _put(values: list[Any], index: int, value: Any) -> None:
+    if index < len(values):
+        values[index] = value
+    else:
+        values.append(value)
+
+
+def _list_or_none(values: list[Any], wire: list[Any] | None) -> list[Any] | None:
+    """A copy (snapshots must not share the accumulator's lists), ``None`` if never sent."""
+    return list(values) if values or wire is not None else None
