@@ -1,1 +1,104 @@
-"""oxide_rx: streaming OpenAI output as reactive streams (being assembled)."""
+"""oxide_rx: streaming OpenAI output as reactive streams.
+
+aiohttp reads server-sent events, reactivex operators decode them with msgspec, accumulate
+snapshots, and fan typed events out to any number of subscribers::
+
+    import oxide_rx as ox
+
+    async with ox.OpenAI.from_env() as client:
+        stream = await client.chat.completions.create_stream(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+        stream.on(ox.ContentDelta, lambda e: print(e.delta, end="", flush=True))
+        completion = await stream.final_completion()
+"""
+
+from __future__ import annotations
+
+from . import operators
+from . import operators as ops
+from ._chat_state import ChatCompletionAccumulator
+from ._client import OpenAI
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DecodeError,
+    InternalServerError,
+    NotFoundError,
+    OxideRxError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseFailedError,
+    SSEError,
+    StreamTruncatedError,
+    UnprocessableEntityError,
+)
+from ._responses_state import ResponseAccumulator
+from ._stream import ChatStream, ResponseStream, StreamHandle
+from ._transport.http import Timeout
+from ._version import __version__
+from .events import (
+    Chunk,
+    ContentDelta,
+    ContentDone,
+    Done,
+    Event,
+    LogprobsDelta,
+    ReasoningDelta,
+    ReasoningDone,
+    RefusalDelta,
+    RefusalDone,
+    ToolCallDelta,
+    ToolCallDone,
+    Usage,
+)
+from .operators import from_aiohttp, from_async_iterable
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatCompletionAccumulator",
+    "ChatStream",
+    "Chunk",
+    "ConflictError",
+    "ContentDelta",
+    "ContentDone",
+    "DecodeError",
+    "Done",
+    "Event",
+    "InternalServerError",
+    "LogprobsDelta",
+    "NotFoundError",
+    "OpenAI",
+    "OxideRxError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReasoningDelta",
+    "ReasoningDone",
+    "RefusalDelta",
+    "RefusalDone",
+    "ResponseAccumulator",
+    "ResponseFailedError",
+    "ResponseStream",
+    "SSEError",
+    "StreamHandle",
+    "StreamTruncatedError",
+    "Timeout",
+    "ToolCallDelta",
+    "ToolCallDone",
+    "UnprocessableEntityError",
+    "Usage",
+    "__version__",
+    "from_aiohttp",
+    "from_async_iterable",
+    "operators",
+    "ops",
+]

@@ -1,0 +1,105 @@
+"""``client.chat.completions``: streaming and non-streaming Chat Completions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from reactivex import Observable
+
+from ._chat_state import ChatCompletionAccumulator
+from ._client import split_request_options
+from ._operators._accumulate import accumulate_chat_impl
+from ._operators._parse import decode_impl
+from ._stream import ChatStream
+from ._structured import is_schema_type, response_format_param
+from ._transport.feed import SSEFeed
+from ._transport.http import expect_event_stream
+from .sse import ServerSentEvent, SSEDecoder
+from .types.chat import COMPLETION_DECODER, ChatCompletion, ChatCompletionChunk
+
+if TYPE_CHECKING:
+    from ._client import OpenAI
+
+__all__ = ["Chat", "ChatCompletions"]
+
+
+class ChatCompletions:
+    """``POST /chat/completions``."""
+
+    def __init__(self, client: OpenAI) -> None:
+        self._client = client
+
+    async def create_stream(
+        self,
+        *,
+        tool_types: Mapping[str, type[Any]] | None = None,
+        **params: Any,
+    ) -> ChatStream:
+        """Start a streamed completion; returns once the response headers are in.
+
+        ``response_format`` may be a msgspec Struct or pydantic model class: the request then
+        asks for its strict JSON schema and ``ContentDone.parsed`` holds an instance.
+        ``tool_types`` maps a function name to its argument type for
+        ``ToolCallDone.parsed_arguments``. Per-request options: ``timeout``, ``max_retries``,
+        ``extra_headers``, ``extra_query``, ``extra_body``. HTTP errors (after retries) raise
+        here, before any event.
+
+        >>> stream = await client.chat.completions.create_stream(     # doctest: +SKIP
+        ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+        """
+        options = split_request_options(params)
+        response_format: type[Any] | None = params.get("response_format")
+        if response_format is not None and is_schema_type(response_format):
+            params["response_format"] = response_format_param(response_format)
+        else:
+            response_format = None
+        params["stream"] = True
+        client = self._client
+        response, timeout = await client._send(
+            "POST", "/chat/completions", body=params, stream=True, **options
+        )
+        await expect_event_stream(response, timeout)
+        accumulator = ChatCompletionAccumulator(
+            response_format=response_format, tool_types=tool_types
+        )
+        return ChatStream(
+            SSEFeed(response, SSEDecoder(max_event_size=client.max_event_size)),
+            accumulator,
+            chat_pipeline(accumulator),
+            idle_timeout=timeout.idle,
+            headers=dict(response.headers),
+        )
+
+    async def create(self, **params: Any) -> ChatCompletion:
+        """A non-streaming completion.
+
+        >>> completion = await client.chat.completions.create(       # doctest: +SKIP
+        ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+        """
+        options = split_request_options(params)
+        params.pop("stream", None)
+        body = await self._client._request_json("POST", "/chat/completions", body=params,
+                                                **options)
+        return COMPLETION_DECODER.decode(body)
+
+
+def chat_pipeline(
+    accumulator: ChatCompletionAccumulator,
+) -> Callable[[Observable[ServerSentEvent]], Observable[Any]]:
+    """Server-sent events -> chunks -> helper events, accumulating into ``accumulator``."""
+
+    def pipeline(events: Observable[ServerSentEvent]) -> Observable[Any]:
+        return events.pipe(
+            decode_impl(ChatCompletionChunk),
+            accumulate_chat_impl(accumulator),
+        )
+
+    return pipeline
+
+
+class Chat:
+    """``client.chat``."""
+
+    def __init__(self, client: OpenAI) -> None:
+        self.completions = ChatCompletions(client)

@@ -1,0 +1,1 @@
+"""Implementations behind the public operators in :mod:`oxide_rx.operators`."""

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket transport: sessions, retries, timeouts, error mapping."""

@@ -1,0 +1,70 @@
+"""Map transport failures and HTTP error responses to oxide_rx's typed errors.
+
+Nothing here copies request headers into a message: the API key cannot leak through an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    StreamTruncatedError,
+    excerpt,
+    status_error_class,
+)
+
+__all__ = ["connection_error", "status_error"]
+
+
+def connection_error(exc: BaseException) -> APIConnectionError:
+    """A typed error for a transport failure (the cause stays chained by the caller)."""
+    if isinstance(exc, APIConnectionError):
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return APITimeoutError(f"Request timed out ({type(exc).__name__}).")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return StreamTruncatedError(f"The connection broke mid-body: {exc}")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return StreamTruncatedError("The server closed the connection mid-body.")
+    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}")
+
+
+def status_error(status: int, body: bytes, request_id: str | None) -> APIStatusError:
+    """The :class:`APIStatusError` subclass for an HTTP error status and its body.
+
+    ``{"error": {"message", "type", "param", "code"}}`` bodies give the message and fields;
+    anything else is kept as a short excerpt.
+    """
+    parsed: Any = None
+    try:
+        parsed = msgspec.json.decode(body) if body else None
+    except msgspec.DecodeError:
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message") or f"HTTP {status}")
+        fields = {k: _str_or_none(error.get(k)) for k in ("code", "type", "param")}
+        body_obj: Any = error
+    else:
+        message = f"HTTP {status}" + (f": {excerpt(body)}" if body else "")
+        fields = {"code": None, "type": None, "param": None}
+        body_obj = parsed if parsed is not None else (excerpt(body) if body else None)
+    cls = status_error_class(status)
+    return cls(
+        f"Error code: {status} - {message}",
+        status_code=status,
+        request_id=request_id,
+        body=body_obj,
+        **fields,
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,155 @@
+"""Rx operators and sources for LLM streams (also available as ``oxide_rx.ops``).
+
+The client builds its streams from these same pieces, so any byte source (a recorded file, a
+WebSocket, a test list) can go through the same pipeline::
+
+    import oxide_rx as ox
+
+    events = ox.from_aiohttp(response).pipe(
+        ox.ops.parse_sse(),
+        ox.ops.decode(ox.types.chat.ChatCompletionChunk),
+        ox.ops.accumulate_chat(),
+    )
+    events.pipe(ox.ops.of_type(ox.ContentDelta)).subscribe(lambda e: print(e.delta, end=""))
+
+Every operator runs synchronously on the thread that pushes into it (the event loop's, for
+the sources here); time-based ones take an asyncio scheduler, never reactivex's thread timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from reactivex import Observable, abc
+
+from ._chat_state import ChatCompletionAccumulator
+from ._operators._accumulate import accumulate_chat_impl, accumulate_responses_impl
+from ._operators._parse import DONE_MARKER, decode_impl, parse_sse_impl
+from ._operators._sources import from_aiohttp, from_async_iterable
+from ._operators._ui import of_type_impl, sample_ui_impl
+from ._responses_state import ResponseAccumulator
+from .sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent
+
+__all__ = [
+    "accumulate_chat",
+    "accumulate_responses",
+    "decode",
+    "from_aiohttp",
+    "from_async_iterable",
+    "of_type",
+    "parse_sse",
+    "sample_ui",
+]
+
+_T = TypeVar("_T")
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+_C = TypeVar("_C")
+
+
+def parse_sse(
+    max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+) -> Callable[[Observable[bytes]], Observable[ServerSentEvent]]:
+    """Split network reads into server-sent events (WHATWG rules, any chunking).
+
+    ::
+
+        bytes:  --b"data: {..}\\n"--b"\\ndata: [DO"--b"NE]\\n\\n"--|
+        events: ----------------------SSE({..})----------SSE([DONE])--|
+
+    An event larger than ``max_event_size`` fails the stream with :class:`~oxide_rx.SSEError`.
+    """
+    return parse_sse_impl(max_event_size)
+
+
+def decode(
+    target: type[_T] | Any, *, terminator: str | None = DONE_MARKER
+) -> Callable[[Observable[ServerSentEvent]], Observable[_T]]:
+    """Decode each event's data into ``target`` with one reusable msgspec decoder.
+
+    ::
+
+        events: --SSE({"id":..})--SSE({"id":..})--SSE([DONE])--...
+        chunks: --Chunk-----------Chunk-----------|
+
+    Completes at ``terminator`` (``"[DONE]"`` for Chat Completions; pass ``None`` for the
+    Responses API, whose streams end with a terminal event). A body that ends without the
+    terminator fails with :class:`~oxide_rx.StreamTruncatedError`; invalid JSON with
+    :class:`~oxide_rx.DecodeError`; a Chat Completions ``{"error": {...}}`` payload with
+    :class:`~oxide_rx.ResponseFailedError` (an :class:`~oxide_rx.APIError`).
+    ``decode(oxide_rx.types.responses.ResponseStreamEvent)`` decodes unknown event types to
+    ``UnknownEvent`` instead of failing.
+    """
+    return decode_impl(target, terminator=terminator)
+
+
+def accumulate_chat(
+    accumulator: ChatCompletionAccumulator | None = None,
+) -> Callable[[Observable[Any]], Observable[Any]]:
+    """Turn Chat Completions chunks into helper events, keeping snapshots.
+
+    ::
+
+        chunks: --c1(role)------c2("Hi")-----------c3(finish)----------|
+        events: --Chunk---------Chunk,ContentDelta--Chunk,ContentDone,Done--|
+
+    Pass your own :class:`ChatCompletionAccumulator` to read ``completion()`` afterwards.
+    """
+    return accumulate_chat_impl(accumulator)
+
+
+def accumulate_responses(
+    accumulator: ResponseAccumulator | None = None,
+) -> Callable[[Observable[Any]], Observable[Any]]:
+    """Turn Responses API events into themselves plus helper events, keeping the snapshot.
+
+    ::
+
+        wire:   --output_text.delta("Hi")------------response.completed------|
+        events: --OutputTextDelta,ContentDelta-------ResponseCompleted,Usage,Done--|
+    """
+    return accumulate_responses_impl(accumulator)
+
+
+@overload
+def of_type(cls: type[_A], /) -> Callable[[Observable[Any]], Observable[_A]]: ...
+@overload
+def of_type(
+    cls: type[_A], cls2: type[_B], /
+) -> Callable[[Observable[Any]], Observable[_A | _B]]: ...
+@overload
+def of_type(
+    cls: type[_A], cls2: type[_B], cls3: type[_C], /
+) -> Callable[[Observable[Any]], Observable[_A | _B | _C]]: ...
+@overload
+def of_type(*classes: type[Any]) -> Callable[[Observable[Any]], Observable[Any]]: ...
+def of_type(*classes: type[Any]) -> Callable[[Observable[Any]], Observable[Any]]:
+    """Keep only events of the given classes, typed as their union.
+
+    ::
+
+        events: --Chunk--ContentDelta--ToolCallDone--Done--|
+        of_type(ToolCallDone):  ----------ToolCallDone--------|
+
+    >>> stream.events.pipe(ox.ops.of_type(ox.ToolCallDone)).subscribe(run_tool)  # doctest: +SKIP
+    """
+    return of_type_impl(classes)
+
+
+def sample_ui(
+    interval: float, scheduler: abc.SchedulerBase | None = None
+) -> Callable[[Observable[_T]], Observable[_T]]:
+    """Pace updates for a UI: the first item at once, then the latest at most every
+    ``interval`` seconds, and always the final item as soon as the source completes.
+
+    ::
+
+        source:    --a-b-c-d-----e-f|
+        sample_ui: --a---c---d---e--f|     (interval = 4 dashes)
+
+    Unlike ``debounce`` it updates during a steady token stream, and unlike ``throttle_first``
+    it never drops the final snapshot. Timers run on the asyncio loop
+    (``AsyncIOScheduler``) unless another scheduler is given.
+    """
+    return sample_ui_impl(interval, scheduler)

@@ -1,0 +1,213 @@
+"""The stream lifetime contract (DESIGN.md "Lifetime of a stream") over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import pytest
+from reactivex import operators as rx_ops
+
+import oxide_rx as ox
+from oxide_rx.testing import Fault, MockServer, Scenario
+
+MESSAGES = [{"role": "user", "content": "Write a haiku about Rust programming."}]
+
+
+async def _stream(server: MockServer, **params: Any) -> ox.ChatStream:
+    client = ox.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+    stream = await client.chat.completions.create_stream(
+        model="gpt-4o-mini", messages=MESSAGES, **params
+    )
+    stream._test_client = client  # type: ignore[attr-defined]
+    return stream
+
+
+async def _close(stream: ox.ChatStream) -> None:
+    await stream.aclose()
+    await stream._test_client.aclose()  # type: ignore[attr-defined]
+
+
+def _other_tasks() -> set[asyncio.Task[Any]]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+async def test_subscribers_attached_before_start_see_every_event() -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        seen_a: list[Any] = []
+        seen_b: list[Any] = []
+        stream.events.subscribe(seen_a.append)
+        stream.on(ox.Event, seen_b.append)
+        completion = await stream.final_completion()
+        await _close(stream)
+    assert seen_a == seen_b
+    assert isinstance(seen_a[0], ox.Chunk)
+    deltas = "".join(e.delta for e in seen_a if isinstance(e, ox.ContentDelta))
+    assert deltas == completion.choices[0].message.content
+    assert any(isinstance(e, ox.Done) for e in seen_a)
+
+
+async def test_two_subscribers_cause_one_request() -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        texts: list[str] = []
+        deltas = stream.events.pipe(ox.ops.of_type(ox.ContentDelta))
+        deltas.subscribe(lambda e: texts.append(e.delta))
+        stream.events.pipe(rx_ops.filter(lambda e: isinstance(e, ox.Done))).subscribe(texts.append)
+        async for _ in stream:
+            pass
+        await stream.final_completion()
+        assert len([r for r in server.requests if r.path.endswith("/chat/completions")]) == 1
+        await _close(stream)
+
+
+async def test_nothing_is_read_before_start() -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        await asyncio.sleep(0.05)
+        assert not stream.started
+        assert stream.current_content() == ""
+        await _close(stream)
+
+
+async def test_late_subscriber_sees_later_events_and_the_end() -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        await stream.until_done()
+        ended: list[str] = []
+        stream.events.subscribe(on_next=ended.append, on_completed=lambda: ended.append("done"))
+        assert ended == ["done"]
+        assert stream.current_content()
+        await _close(stream)
+
+
+async def test_aclose_mid_stream_closes_the_connection_and_leaves_no_task() -> None:
+    async with MockServer() as server:
+        server.enqueue(Scenario.text("x" * 400, fault=Fault.stall_after(3)))
+        client = ox.OpenAI(base_url=server.base_url, api_key="sk-test")
+        before = _other_tasks()
+        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+        got_first = asyncio.Event()
+        stream.on(ox.ContentDelta, lambda e: got_first.set())
+        stream.start()
+        await asyncio.wait_for(got_first.wait(), 5)
+        await stream.aclose()
+        await server.wait_for_disconnects(1, timeout=5)
+        await server.wait_idle(timeout=5)
+        await client.aclose()
+        assert stream.finished
+        assert _other_tasks() <= before
+
+
+async def test_cancelling_the_consuming_task_aborts_the_request() -> None:
+    async with MockServer() as server:
+        server.enqueue(Scenario.text("y" * 400, fault=Fault.stall_after(2)))
+        stream = await _stream(server)
+        started = asyncio.Event()
+
+        async def consume() -> None:
+            async for event in stream:
+                if isinstance(event, ox.ContentDelta):
+                    started.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(started.wait(), 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await server.wait_for_disconnects(1, timeout=5)
+        await asyncio.wait_for(stream.aclose(), 5)
+        assert stream.finished
+        await _close(stream)
+
+
+async def test_last_subscriber_disposing_aborts_the_request() -> None:
+    async with MockServer() as server:
+        server.enqueue(Scenario.text("z" * 400, fault=Fault.stall_after(2)))
+        stream = await _stream(server)
+        first = asyncio.Event()
+        subscription = stream.on(ox.ContentDelta, lambda e: first.set())
+        stream.start()
+        await asyncio.wait_for(first.wait(), 5)
+        subscription.dispose()
+        await server.wait_for_disconnects(1, timeout=5)
+        with pytest.raises(ox.StreamTruncatedError):
+            await asyncio.wait_for(stream.final_completion(), 5)
+        await _close(stream)
+
+
+async def test_a_raising_subscriber_is_detached_and_the_others_keep_every_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        healthy: list[Any] = []
+        faulty_errors: list[Exception] = []
+        calls = 0
+
+        def faulty(event: Any) -> None:
+            nonlocal calls
+            calls += 1
+            raise ValueError("bug in a UI callback")
+
+        stream.events.subscribe(faulty, faulty_errors.append)
+        stream.events.subscribe(healthy.append)
+        with caplog.at_level(logging.ERROR, logger="oxide_rx"):
+            completion = await stream.final_completion()
+        await _close(stream)
+    assert calls == 1
+    assert [type(e) for e in faulty_errors] == [ValueError]
+    assert "subscriber raised" in caplog.text
+    text = "".join(e.delta for e in healthy if isinstance(e, ox.ContentDelta))
+    assert text == completion.choices[0].message.content
+
+
+async def test_callbacks_run_on_the_event_loop_thread() -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        threads: set[int] = set()
+        stream.events.pipe(ox.ops.sample_ui(0.001)).subscribe(
+            lambda e: threads.add(threading.get_ident())
+        )
+        stream.on(ox.Event, lambda e: threads.add(threading.get_ident()))
+        await stream.until_done()
+        await _close(stream)
+    assert threads == {threading.get_ident()}
+
+
+async def test_async_for_yields_events_in_order_and_ends() -> None:
+    async with MockServer() as server:
+        stream = await _stream(server)
+        kinds = [type(e).__name__ async for e in stream]
+        await _close(stream)
+    assert kinds[0] == "Chunk"
+    assert "ContentDelta" in kinds
+    assert kinds.index("ContentDone") < kinds.index("Done")
+
+
+async def test_http_error_raises_from_create_stream_before_any_event() -> None:
+    async with MockServer() as server:
+        server.enqueue(Scenario.error(404, message="No such model", code="model_not_found"))
+        client = ox.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+        with pytest.raises(ox.NotFoundError) as info:
+            await client.chat.completions.create_stream(model="nope", messages=MESSAGES)
+        await client.aclose()
+    assert info.value.status_code == 404
+    assert info.value.code == "model_not_found"
+    assert info.value.request_id
+
+
+async def test_async_with_stream_aborts_on_exit() -> None:
+    async with MockServer() as server:
+        server.enqueue(Scenario.text("w" * 400, fault=Fault.stall_after(2)))
+        stream = await _stream(server)
+        async with stream:
+            async for event in stream:
+                if isinstance(event, ox.ContentDelta):
+                    break
+        await server.wait_for_disconnects(1, timeout=5)
+        assert stream.finished
+        await _close(stream)
