@@ -100,7 +100,11 @@ def parse_partial_json(text: str) -> Any:
 
 
 class Event:
-    """Base of every helper event. Fields are listed in ``fields``; all are read-only."""
+    """Base of every helper event. Fields are listed in ``fields``.
+
+    One event object is shared by every subscriber: treat it as read-only. (No runtime
+    guard: a ``__setattr__`` that refuses writes made each event several times dearer.)
+    """
 
     __slots__ = ()
     fields: ClassVar[tuple[str, ...]] = ()
@@ -120,14 +124,6 @@ class Event:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only")
-
-
-def _init(obj: Event, **values: object) -> None:
-    for name, value in values.items():
-        object.__setattr__(obj, name, value)
-
 
 class Chunk(Event):
     """A decoded Chat Completions wire chunk, delivered before the events it causes.
@@ -141,27 +137,38 @@ class Chunk(Event):
     chunk: Any
 
     def __init__(self, chunk: Any) -> None:
-        _init(self, chunk=chunk)
+        self.chunk = chunk
 
 
-class ContentDelta(Event):
-    """New answer text. ``snapshot`` is the text of this choice (or content part) so far."""
+class _TextDelta(Event):
+    """A piece of text plus a lazy ``snapshot`` of the text so far (shared shape)."""
 
     __slots__ = ("_buffer", "_length", "choice", "delta", "output_index")
     fields = ("delta", "snapshot", "choice")
     delta: str
     choice: int
     output_index: int | None
+    _buffer: TextBuffer
+    _length: int
 
     def __init__(
         self, delta: str, buffer: TextBuffer, *, choice: int = 0, output_index: int | None = None
     ) -> None:
-        _init(self, delta=delta, _buffer=buffer, _length=len(buffer), choice=choice,
-              output_index=output_index)
+        self.delta = delta
+        self._buffer = buffer
+        self._length = len(buffer)
+        self.choice = choice
+        self.output_index = output_index
 
     @property
     def snapshot(self) -> str:
-        return self._buffer.text(self._length)  # type: ignore[attr-defined, no-any-return]
+        return self._buffer.text(self._length)
+
+
+class ContentDelta(_TextDelta):
+    """New answer text. ``snapshot`` is the text of this choice (or content part) so far."""
+
+    __slots__ = ()
 
 
 class ContentDone(Event):
@@ -180,27 +187,16 @@ class ContentDone(Event):
     def __init__(
         self, content: str, *, parsed: Any = None, choice: int = 0, output_index: int | None = None
     ) -> None:
-        _init(self, content=content, parsed=parsed, choice=choice, output_index=output_index)
+        self.content = content
+        self.parsed = parsed
+        self.choice = choice
+        self.output_index = output_index
 
 
-class RefusalDelta(Event):
+class RefusalDelta(_TextDelta):
     """New refusal text; ``snapshot`` is the refusal so far."""
 
-    __slots__ = ("_buffer", "_length", "choice", "delta", "output_index")
-    fields = ("delta", "snapshot", "choice")
-    delta: str
-    choice: int
-    output_index: int | None
-
-    def __init__(
-        self, delta: str, buffer: TextBuffer, *, choice: int = 0, output_index: int | None = None
-    ) -> None:
-        _init(self, delta=delta, _buffer=buffer, _length=len(buffer), choice=choice,
-              output_index=output_index)
-
-    @property
-    def snapshot(self) -> str:
-        return self._buffer.text(self._length)  # type: ignore[attr-defined, no-any-return]
+    __slots__ = ()
 
 
 class RefusalDone(Event):
@@ -213,7 +209,9 @@ class RefusalDone(Event):
     output_index: int | None
 
     def __init__(self, refusal: str, *, choice: int = 0, output_index: int | None = None) -> None:
-        _init(self, refusal=refusal, choice=choice, output_index=output_index)
+        self.refusal = refusal
+        self.choice = choice
+        self.output_index = output_index
 
 
 class ToolCallDelta(Event):
@@ -236,6 +234,8 @@ class ToolCallDelta(Event):
     arguments_delta: str
     choice: int
     output_index: int | None
+    _buffer: TextBuffer
+    _length: int
 
     def __init__(
         self,
@@ -248,12 +248,18 @@ class ToolCallDelta(Event):
         choice: int = 0,
         output_index: int | None = None,
     ) -> None:
-        _init(self, index=index, call_id=call_id, name=name, arguments_delta=arguments_delta,
-              _buffer=buffer, _length=len(buffer), choice=choice, output_index=output_index)
+        self.index = index
+        self.call_id = call_id
+        self.name = name
+        self.arguments_delta = arguments_delta
+        self._buffer = buffer
+        self._length = len(buffer)
+        self.choice = choice
+        self.output_index = output_index
 
     @property
     def arguments_snapshot(self) -> str:
-        return self._buffer.text(self._length)  # type: ignore[attr-defined, no-any-return]
+        return self._buffer.text(self._length)
 
     @property
     def parsed_arguments(self) -> Any:
@@ -290,28 +296,19 @@ class ToolCallDone(Event):
         choice: int = 0,
         output_index: int | None = None,
     ) -> None:
-        _init(self, index=index, call_id=call_id, name=name, arguments=arguments,
-              parsed_arguments=parsed_arguments, choice=choice, output_index=output_index)
+        self.index = index
+        self.call_id = call_id
+        self.name = name
+        self.arguments = arguments
+        self.parsed_arguments = parsed_arguments
+        self.choice = choice
+        self.output_index = output_index
 
 
-class ReasoningDelta(Event):
+class ReasoningDelta(_TextDelta):
     """New reasoning text or reasoning summary text; ``snapshot`` is that part so far."""
 
-    __slots__ = ("_buffer", "_length", "choice", "delta", "output_index")
-    fields = ("delta", "snapshot", "choice")
-    delta: str
-    choice: int
-    output_index: int | None
-
-    def __init__(
-        self, delta: str, buffer: TextBuffer, *, choice: int = 0, output_index: int | None = None
-    ) -> None:
-        _init(self, delta=delta, _buffer=buffer, _length=len(buffer), choice=choice,
-              output_index=output_index)
-
-    @property
-    def snapshot(self) -> str:
-        return self._buffer.text(self._length)  # type: ignore[attr-defined, no-any-return]
+    __slots__ = ()
 
 
 class ReasoningDone(Event):
@@ -324,7 +321,9 @@ class ReasoningDone(Event):
     output_index: int | None
 
     def __init__(self, text: str, *, choice: int = 0, output_index: int | None = None) -> None:
-        _init(self, text=text, choice=choice, output_index=output_index)
+        self.text = text
+        self.choice = choice
+        self.output_index = output_index
 
 
 class LogprobsDelta(Event):
@@ -345,7 +344,10 @@ class LogprobsDelta(Event):
         choice: int = 0,
         output_index: int | None = None,
     ) -> None:
-        _init(self, content=content, refusal=refusal, choice=choice, output_index=output_index)
+        self.content = content
+        self.refusal = refusal
+        self.choice = choice
+        self.output_index = output_index
 
 
 class Usage(Event):
@@ -356,7 +358,7 @@ class Usage(Event):
     usage: Any
 
     def __init__(self, usage: Any) -> None:
-        _init(self, usage=usage)
+        self.usage = usage
 
 
 class Done(Event):
@@ -376,4 +378,6 @@ class Done(Event):
     def __init__(
         self, finish_reason: str | None, *, choice: int = 0, reason: str | None = None
     ) -> None:
-        _init(self, finish_reason=finish_reason, choice=choice, reason=reason)
+        self.finish_reason = finish_reason
+        self.choice = choice
+        self.reason = reason
