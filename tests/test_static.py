@@ -22,6 +22,12 @@ def test_mypy_strict_is_clean_on_the_package() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.timeout(600)
+def test_public_api_types_check_for_users() -> None:
+    result = _run("mypy", "--strict", "tests/typing/public_api.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_ruff_is_clean() -> None:
     if shutil.which("ruff") is None and _run("ruff", "--version").returncode != 0:
         pytest.skip("ruff is not installed (it comes with the [test] extra)")
