@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactivex import Observable
@@ -19,7 +19,7 @@ from ._structured import is_schema_type, text_format_param
 from ._transport.feed import SSEFeed
 from ._transport.http import Timeout, backoff_delay, expect_event_stream
 from .sse import ServerSentEvent, SSEDecoder
-from .types.responses import Response, ResponseStreamEvent
+from .types.responses import Response, ResponseStreamEvent, decode_response
 
 if TYPE_CHECKING:
     import aiohttp
@@ -49,9 +49,10 @@ class Responses:
         """Start a streamed response; returns once the response headers are in.
 
         With ``background=True`` the stream survives dropped connections: it reconnects with
-        ``GET /responses/{id}?stream=true&starting_after=N`` (backoff between attempts, at most
-        ``max_resumes`` in a row without progress) and subscribers see every event once, in
-        order. ``text_format`` may be a msgspec Struct or pydantic model class
+        ``GET /responses/{id}?stream=true&starting_after=N`` (see :class:`ResumingFeed`: at
+        once after a connection that made progress, then with backoff, at most
+        ``max_resumes`` reconnections in a row without progress) and subscribers see every
+        event once, in order. ``text_format`` may be a msgspec Struct or pydantic model class
         (``ContentDone.parsed``).
 
         >>> stream = await client.responses.create_stream(  # doctest: +SKIP
@@ -59,11 +60,7 @@ class Responses:
         >>> (await stream.final_response()).output_text     # doctest: +SKIP
         """
         options = split_request_options(params)
-        text_format = params.pop("text_format", None)
-        if is_schema_type(text_format):
-            params["text"] = {**params.get("text", {}), **text_format_param(text_format)}
-        else:
-            text_format = None
+        text_format = _apply_text_format(params)
         params["stream"] = True
         response, timeout = await self._client._send(
             "POST", "/responses", body=params, stream=True, **options
@@ -82,9 +79,18 @@ class Responses:
         tool_types: Mapping[str, type[Any]] | None = None,
         **params: Any,
     ) -> ResponseStream:
-        """Stream a background response from the server's log, after ``starting_after``."""
+        """Stream a background response from the server's log, after ``starting_after``.
+
+        The stream starts without ``response.created`` (the snapshot starts from the first
+        lifecycle event that arrives) and resumes like a background ``create_stream``.
+
+        >>> stream = await client.responses.retrieve_stream(  # doctest: +SKIP
+        ...     "resp_123", starting_after=41)
+        >>> print((await stream.final_response()).status)     # doctest: +SKIP
+        completed
+        """
         options = split_request_options(params)
-        query = {"stream": "true", **{k: str(v) for k, v in params.items()}}
+        query = {"stream": "true", **_query(params)}
         if starting_after is not None:
             query["starting_after"] = str(starting_after)
         options["query"] = {**(options["query"] or {}), **query}
@@ -93,6 +99,9 @@ class Responses:
         )
         await expect_event_stream(response, timeout)
         accumulator = ResponseAccumulator(tool_types=tool_types)
+        # Events up to ``starting_after`` count as seen: the stream can resume even before its
+        # first event, and a server that replays from the start is filtered client-side.
+        accumulator.last_sequence_number = starting_after
         return self._stream(response, timeout, accumulator, max_resumes, options,
                             response_id=response_id)
 
@@ -136,23 +145,36 @@ class Responses:
         return response
 
     async def create(self, **params: Any) -> Response:
-        """A non-streaming response (``background=True`` returns it queued)."""
+        """A non-streaming response (``background=True`` returns it queued: poll ``retrieve``).
+
+        >>> response = await client.responses.create(  # doctest: +SKIP
+        ...     model="gpt-5.4-mini", input="Hi")
+        >>> response.output_text                        # doctest: +SKIP
+        """
         options = split_request_options(params)
         params.pop("stream", None)
-        text_format = params.pop("text_format", None)
-        if is_schema_type(text_format):
-            params["text"] = {**params.get("text", {}), **text_format_param(text_format)}
+        _apply_text_format(params)
         body = await self._client._request_json("POST", "/responses", body=params, **options)
         return _decode_response(body)
 
     async def retrieve(self, response_id: str, **params: Any) -> Response:
-        """``GET /responses/{id}``: the response as stored now."""
+        """``GET /responses/{id}``: the response as stored now (poll a background one).
+
+        >>> (await client.responses.retrieve("resp_123")).status  # doctest: +SKIP
+        'in_progress'
+        """
         options = split_request_options(params)
+        if params:
+            options["query"] = {**(options["query"] or {}), **_query(params)}
         body = await self._client._request_json("GET", f"/responses/{response_id}", **options)
         return _decode_response(body)
 
     async def cancel(self, response_id: str, **params: Any) -> Response:
-        """Cancel a background response."""
+        """Cancel a background response that is still queued or in progress.
+
+        >>> (await client.responses.cancel("resp_123")).status  # doctest: +SKIP
+        'cancelled'
+        """
         options = split_request_options(params)
         body = await self._client._request_json(
             "POST", f"/responses/{response_id}/cancel", **options
@@ -161,9 +183,29 @@ class Responses:
 
 
 def _decode_response(body: bytes) -> Response:
-    from .types.responses import RESPONSE_DECODER
+    return decode_response(body)
 
-    return RESPONSE_DECODER.decode(body)
+
+def _apply_text_format(params: dict[str, Any]) -> type[Any] | None:
+    """Turn a ``text_format`` type into the ``text.format`` JSON schema; returns the type."""
+    text_format = params.pop("text_format", None)
+    if text_format is None:
+        return None
+    if not is_schema_type(text_format):
+        raise TypeError(
+            "text_format must be a msgspec Struct or pydantic model class; pass a JSON schema "
+            f"as text={{'format': ...}} instead (got {text_format!r})"
+        )
+    params["text"] = {**params.get("text", {}), **text_format_param(text_format)}
+    return text_format
+
+
+def _query(params: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters as the API spells them (booleans lower-case)."""
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for key, value in params.items()
+    }
 
 
 def responses_pipeline(
@@ -184,8 +226,15 @@ class ResumingFeed:
     """The events of one response across connections.
 
     When a connection breaks (or ends cleanly) before a terminal event and ``max_resumes``
-    allows, it reconnects after the last ``sequence_number`` the accumulator saw; the
-    accumulator drops anything at or below it, so every event is delivered exactly once.
+    allows, it reconnects with ``starting_after`` the last ``sequence_number`` the accumulator
+    saw; the accumulator also drops anything at or below it, so every event is delivered
+    exactly once, in order. The first reconnection after a connection that made progress is
+    immediate (a dropped connection is usually a network blip, and waiting only widens the
+    gap); reconnections that bring nothing new back off exponentially, and after
+    ``max_resumes`` of them in a row the stream fails with :class:`APIConnectionError`.
+
+    A connection that breaks before any event carried the response id cannot be resumed; nor
+    can streams without ``sequence_number`` (pre-2025-09), which would replay from the start.
     """
 
     def __init__(
@@ -195,7 +244,7 @@ class ResumingFeed:
         *,
         max_event_size: int | None,
         max_resumes: int,
-        reconnect: Callable[[str, int | None], Any],
+        reconnect: Callable[[str, int | None], Awaitable[aiohttp.ClientResponse]],
         response_id: str | None = None,
     ) -> None:
         self._accumulator = accumulator
@@ -206,13 +255,16 @@ class ResumingFeed:
         self._current = SSEFeed(response, SSEDecoder(max_event_size=max_event_size))
 
     def _resumable(self) -> str | None:
+        """The response id to resume, or ``None`` when this stream must not resume."""
         accumulator = self._accumulator
         if self._max_resumes <= 0 or accumulator.terminal:
+            return None
+        if accumulator.last_sequence_number is None:
             return None
         return self._response_id or accumulator.response_id
 
     async def __aiter__(self) -> AsyncIterator[list[ServerSentEvent]]:
-        failures = 0
+        fruitless = 0  # reconnections in a row that brought no new event
         while True:
             seen = self._accumulator.last_sequence_number
             try:
@@ -222,26 +274,29 @@ class ResumingFeed:
                 if self._resumable() is None:
                     raise
                 self._current.abort()
-            if self._resumable() is None:
-                return
-            if self._accumulator.last_sequence_number != seen:
-                failures = 0
-            failures += 1
-            if failures > self._max_resumes:
-                raise APIConnectionError(
-                    f"Gave up resuming the response after {self._max_resumes} attempts."
-                )
+            else:
+                if self._resumable() is None:
+                    return
+                await self._current.finish()
             response_id = self._resumable()
             assert response_id is not None
-            delay = backoff_delay(failures - 1)
             after = self._accumulator.last_sequence_number
+            fruitless = 0 if after != seen else fruitless + 1
+            if fruitless >= self._max_resumes:
+                raise APIConnectionError(
+                    f"Gave up resuming response {response_id} after {fruitless} attempts "
+                    f"without progress (last event: {after})."
+                )
+            delay = backoff_delay(fruitless - 1) if fruitless else 0.0
             log.debug("resuming response %s after event %s in %.2fs", response_id, after, delay)
             await asyncio.sleep(delay)
             response = await self._reconnect(response_id, after)
             self._current = SSEFeed(response, SSEDecoder(max_event_size=self._max_event_size))
 
     async def finish(self) -> None:
+        """The stream ended normally: let the connection go back to the pool."""
         await self._current.finish()
 
     def abort(self) -> None:
+        """Close the current connection now."""
         self._current.abort()

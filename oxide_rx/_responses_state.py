@@ -19,12 +19,16 @@ Rules worth knowing:
   streams) are always handled.
 * **No ``response.created`` needed.** Resumed streams start later; the snapshot starts from
   whatever lifecycle event comes first, and items seen only through their deltas get a
-  placeholder item (empty ids) that ``output_item.done`` replaces.
+  placeholder item (empty ids) that ``output_item.done`` replaces. A function call met
+  mid-arguments gets its ``ToolCallDone`` at ``output_item.done``, when its ``call_id`` and
+  ``name`` are known, instead of at ``function_call_arguments.done``.
 * **Server values win.** ``*.done`` events and ``output_item.done`` replace what the deltas
   built; a terminal event's response is taken as is, with ``output`` back-filled from the
   accumulated items when the server left it empty.
 * **Failure is data.** An ``error`` event or ``response.failed`` sets :attr:`failure` and
   :attr:`terminal`; the events are still returned (the stream delivers them, then raises).
+  After an ``error`` event the snapshot's ``status`` is ``"failed"`` and its ``error`` holds
+  the code and message, so a stream's ``error.partial`` says what happened.
 * **Cost.** Each delta appends to a :class:`~oxide_rx.events.TextBuffer`; snapshots are built
   when read, so per-event cost does not grow with the output.
 * **Structured output.** ``ContentDone.parsed`` (with ``text_format``) and
@@ -45,7 +49,13 @@ import msgspec
 from oxide_rx import events as ev
 from oxide_rx._exceptions import DecodeError, ResponseFailedError
 from oxide_rx._parsing import parse_as
-from oxide_rx.events import TextBuffer
+from oxide_rx._responses_items import (
+    DONE_FIELDS,
+    STREAMED_KINDS,
+    ItemState,
+    PartState,
+    call_identity,
+)
 from oxide_rx.types import responses as rt
 
 __all__ = ["ResponseAccumulator"]
@@ -73,7 +83,8 @@ class ResponseAccumulator:
     failure: ResponseFailedError | None
     """Set by an ``error`` event or ``response.failed`` (``code``, ``message`` from the server)."""
     last_sequence_number: int | None
-    """The highest ``sequence_number`` handled so far (where to resume after)."""
+    """The highest ``sequence_number`` handled so far (where to resume after). Set it before
+    the first event to start from a resume point: events at or below it are dropped."""
 
     def __init__(
         self, *, text_format: type | None = None, tool_types: Mapping[str, type] | None = None
@@ -85,7 +96,7 @@ class ResponseAccumulator:
         self.last_sequence_number = None
         self._base: rt.Response | None = None
         self._final: rt.Response | None = None
-        self._items: dict[int, _ItemState] = {}
+        self._items: dict[int, ItemState] = {}
         self._snapshot: rt.Response | None = None
 
     # ------------------------------------------------------------------ public
@@ -152,22 +163,27 @@ class ResponseAccumulator:
                 type=event.error.type if event.error else None,
                 param=event.effective_param,
             )
+        # The stream ends here (a ``response.failed`` that may follow is not waited for), so
+        # the snapshot says "failed" itself; a later ``response.failed`` replaces it.
+        base = self._base or rt.Response(status="in_progress")
+        error = rt.ResponseError(code=self.failure.code, message=self.failure.message)
+        self._base = msgspec.structs.replace(base, status="failed", error=error)
 
     # ------------------------------------------------------------------ items
 
-    def _item(self, index: int, item_id: str | None, kind: type) -> _ItemState:
+    def _item(self, index: int, item_id: str | None, kind: type) -> ItemState:
         state = self._items.get(index)
         if state is None:  # resumed mid-item: a placeholder until output_item.done
-            state = self._items[index] = _ItemState(_ItemState.placeholder(kind, item_id))
+            state = self._items[index] = ItemState(ItemState.placeholder(kind, item_id))
         return state
 
     def _on_item_added(self, event: rt.OutputItemAdded, out: list[object]) -> None:
-        self._items[event.output_index] = _ItemState(event.item)
+        self._items[event.output_index] = ItemState(event.item)
 
     def _on_item_done(self, event: rt.OutputItemDone, out: list[object]) -> None:
         state = self._items.get(event.output_index)
         if state is None:
-            state = self._items[event.output_index] = _ItemState(event.item)
+            state = self._items[event.output_index] = ItemState(event.item)
         for index in sorted(state.parts):
             self._close_part(state.parts[index], event.output_index, out)
         for index in sorted(state.summaries):
@@ -181,7 +197,7 @@ class ResponseAccumulator:
     def _on_part_added(self, event: rt.ContentPartAdded, out: list[object]) -> None:
         kind = rt.Reasoning if isinstance(event.part, rt.ReasoningTextPart) else rt.Message
         state = self._item(event.output_index, event.item_id, kind)
-        state.parts[event.content_index] = _PartState(event.part)
+        state.parts[event.content_index] = PartState(event.part)
 
     def _on_part_done(self, event: rt.ContentPartDone, out: list[object]) -> None:
         kind = rt.Reasoning if isinstance(event.part, rt.ReasoningTextPart) else rt.Message
@@ -190,12 +206,12 @@ class ResponseAccumulator:
         part.finish(event.part)
 
     def _part(self, index: int, item_id: str, content_index: int, kind: type,
-              part_type: type = rt.OutputTextPart) -> _PartState:
+              part_type: type = rt.OutputTextPart) -> PartState:
         state = self._items.get(index)
         parts = (state or self._item(index, item_id, kind)).parts
         part = parts.get(content_index)
         if part is None:
-            part = parts[content_index] = _PartState(_PartState.placeholder(part_type))
+            part = parts[content_index] = PartState(PartState.placeholder(part_type))
         return part
 
     # ------------------------------------------------------------------ text parts
@@ -248,7 +264,7 @@ class ResponseAccumulator:
     def _on_summary_part_added(self, event: rt.ReasoningSummaryPartAdded,
                                out: list[object]) -> None:
         state = self._item(event.output_index, event.item_id, rt.Reasoning)
-        state.summaries[event.summary_index] = _PartState(event.part)
+        state.summaries[event.summary_index] = PartState(event.part)
 
     def _on_summary_part_done(self, event: rt.ReasoningSummaryPartDone,
                               out: list[object]) -> None:
@@ -256,11 +272,11 @@ class ResponseAccumulator:
         self._close_part(part, event.output_index, out)
         part.finish(event.part)
 
-    def _summary(self, index: int, item_id: str, summary_index: int) -> _PartState:
+    def _summary(self, index: int, item_id: str, summary_index: int) -> PartState:
         summaries = self._item(index, item_id, rt.Reasoning).summaries
         part = summaries.get(summary_index)
         if part is None:
-            part = summaries[summary_index] = _PartState(_PartState.placeholder(rt.SummaryTextPart))
+            part = summaries[summary_index] = PartState(PartState.placeholder(rt.SummaryTextPart))
         return part
 
     def _on_summary_delta(self, event: rt.ReasoningSummaryTextDelta, out: list[object]) -> None:
@@ -273,7 +289,7 @@ class ResponseAccumulator:
         part.set_text(event.text)
         self._close_part(part, event.output_index, out)
 
-    def _close_part(self, part: _PartState, index: int, out: list[object]) -> None:
+    def _close_part(self, part: PartState, index: int, out: list[object]) -> None:
         """Emit the part's *Done* helper event, once."""
         if part.closed:
             return
@@ -294,7 +310,7 @@ class ResponseAccumulator:
         state = self._item(event.output_index, event.item_id, rt.FunctionCall)
         buffer = state.stream_buffer()
         buffer.append(event.delta)
-        call_id, name = _call_identity(state.item)
+        call_id, name = call_identity(state.item)
         out.append(ev.ToolCallDelta(
             index=event.output_index, call_id=call_id, name=name, arguments_delta=event.delta,
             buffer=buffer, output_index=event.output_index,
@@ -303,13 +319,15 @@ class ResponseAccumulator:
     def _on_arguments_done(self, event: rt.FunctionCallArgumentsDone, out: list[object]) -> None:
         state = self._item(event.output_index, event.item_id, rt.FunctionCall)
         state.set_stream_text(event.arguments)
-        if not state.tool_done:
+        # A stream resumed mid-call has only a placeholder item (no call_id): ToolCallDone
+        # then waits for ``output_item.done``, which brings the real item.
+        if not state.tool_done and call_identity(state.item)[0]:
             self._tool_done(state, event.output_index, event.arguments, out, event.name)
 
-    def _tool_done(self, state: _ItemState, index: int, arguments: str, out: list[object],
+    def _tool_done(self, state: ItemState, index: int, arguments: str, out: list[object],
                    fallback_name: str | None = None) -> None:
         state.tool_done = True
-        call_id, name = _call_identity(state.item)
+        call_id, name = call_identity(state.item)
         name = name or fallback_name or ""
         target = self.tool_types.get(name)
         parsed = _parse(target, arguments) if target is not None else _json_or_none(arguments)
@@ -317,12 +335,12 @@ class ResponseAccumulator:
                                    parsed_arguments=parsed, output_index=index))
 
     def _on_stream_delta(self, event: Any, out: list[object]) -> None:
-        kind = _STREAMED_KINDS[type(event)]
+        kind = STREAMED_KINDS[type(event)]
         self._item(event.output_index, event.item_id, kind).stream_buffer().append(event.delta)
 
     def _on_stream_done(self, event: Any, out: list[object]) -> None:
-        kind = _STREAMED_KINDS[type(event)]
-        text = getattr(event, _DONE_FIELDS[type(event)])
+        kind = STREAMED_KINDS[type(event)]
+        text = getattr(event, DONE_FIELDS[type(event)])
         self._item(event.output_index, event.item_id, kind).set_stream_text(text)
 
     def _on_shell_command(self, event: Any, out: list[object]) -> None:
@@ -397,29 +415,6 @@ _HANDLERS: dict[type, _Handler] = {
     rt.ShellCallOutputContentDone: ResponseAccumulator._on_shell_output,
 }
 
-_STREAMED_KINDS: dict[type, type] = {
-    rt.CodeInterpreterCallCodeDelta: rt.CodeInterpreterCall,
-    rt.CodeInterpreterCallCodeDone: rt.CodeInterpreterCall,
-    rt.CustomToolCallInputDelta: rt.CustomToolCall,
-    rt.CustomToolCallInputDone: rt.CustomToolCall,
-    rt.McpCallArgumentsDelta: rt.McpCall,
-    rt.McpCallArgumentsDone: rt.McpCall,
-    rt.ApplyPatchCallOperationDiffDelta: rt.ApplyPatchCall,
-    rt.ApplyPatchCallOperationDiffDone: rt.ApplyPatchCall,
-}
-_DONE_FIELDS: dict[type, str] = {
-    rt.CodeInterpreterCallCodeDone: "code",
-    rt.CustomToolCallInputDone: "input",
-    rt.McpCallArgumentsDone: "arguments",
-    rt.ApplyPatchCallOperationDiffDone: "diff",
-}
-
-
-def _call_identity(item: object) -> tuple[str, str]:
-    if isinstance(item, rt.FunctionCall):
-        return item.call_id, item.name
-    return "", ""
-
 
 def _json_or_none(text: str) -> Any:
     try:
@@ -434,203 +429,3 @@ def _parse(target: type, text: str) -> Any:
         return parse_as(target, text)
     except DecodeError:
         return None
-
-
-# ---------------------------------------------------------------------------- per-item state
-
-
-class _PartState:
-    """One content part or reasoning summary part: its text so far, annotations, logprobs."""
-
-    __slots__ = ("annotations", "buffer", "closed", "final", "kind", "logprobs", "part")
-
-    def __init__(self, part: Any) -> None:
-        self.part = part
-        self.kind: type = type(part)
-        self.buffer = TextBuffer(_part_text(part))
-        wire_part = part if isinstance(part, rt.OutputTextPart) else None
-        self.annotations: list[Any] = list(wire_part.annotations or []) if wire_part else []
-        self.logprobs: list[rt.Logprob] = list(wire_part.logprobs or []) if wire_part else []
-        self.final = False  # ``part`` is the server's final value (content_part.done)
-        self.closed = False  # the part's *Done* helper event was emitted
-
-    @staticmethod
-    def placeholder(kind: type) -> Any:
-        if kind is rt.RefusalPart:
-            return rt.RefusalPart(refusal="")
-        if kind is rt.OutputTextPart:
-            return rt.OutputTextPart(text="", annotations=[], logprobs=[])
-        return kind(text="")
-
-    def text(self) -> str:
-        return _part_text(self.part) if self.final else self.buffer.text()
-
-    def set_text(self, text: str) -> None:
-        # A new buffer, not a rewrite: earlier helper events keep their own snapshots.
-        self.buffer = TextBuffer(text)
-
-    def finish(self, part: Any) -> None:
-        self.part, self.kind, self.final = part, type(part), True
-
-    def build(self) -> Any:
-        part = self.part
-        if self.final:
-            return part
-        if isinstance(part, rt.OutputTextPart):
-            return msgspec.structs.replace(
-                part,
-                text=self.buffer.text(),
-                annotations=_list_or_none(self.annotations, part.annotations),
-                logprobs=_list_or_none(self.logprobs, part.logprobs),
-            )
-        if isinstance(part, rt.RefusalPart):
-            return msgspec.structs.replace(part, refusal=self.buffer.text())
-        if isinstance(part, (rt.ReasoningTextPart, rt.SummaryTextPart)):
-            return msgspec.structs.replace(part, text=self.buffer.text())
-        return part
-
-
-class _ItemState:
-    """One output item: the wire item plus whatever its deltas have streamed so far."""
-
-    __slots__ = ("buffer", "commands", "final", "item", "outputs", "parts", "summaries",
-                 "tool_done")
-
-    def __init__(self, item: Any) -> None:
-        self.item = item
-        self.final = False  # ``item`` is the server's final value (output_item.done)
-        self.tool_done = False  # ToolCallDone was emitted
-        self.buffer: TextBuffer | None = None  # arguments / input / code / diff
-        self.parts: dict[int, _PartState] = {}  # message content, reasoning content
-        self.summaries: dict[int, _PartState] = {}  # reasoning summary
-        self.commands: dict[int, TextBuffer] = {}  # shell_call commands
-        self.outputs: dict[int, list[Any] | dict[str, TextBuffer]] = {}  # shell_call_output
-
-    @staticmethod
-    def placeholder(kind: type, item_id: str | None) -> Any:
-        return _PLACEHOLDERS[kind](item_id)
-
-    def stream_buffer(self) -> TextBuffer:
-        if self.buffer is None:
-            self.buffer = TextBuffer(_stream_text(self.item))
-        return self.buffer
-
-    def set_stream_text(self, text: str) -> None:
-        self.buffer = TextBuffer(text)
-
-    def command(self, index: int) -> TextBuffer:
-        buffer = self.commands.get(index)
-        if buffer is None:
-            buffer = self.commands[index] = TextBuffer()
-        return buffer
-
-    def set_command(self, index: int, text: str) -> None:
-        self.commands[index] = TextBuffer(text)
-
-    def append_output(self, index: int, delta: dict[str, Any]) -> None:
-        entry = self.outputs.get(index)
-        if not isinstance(entry, dict):
-            entry = self.outputs[index] = {}
-        for stream, text in delta.items():
-            if isinstance(text, str):
-                entry.setdefault(stream, TextBuffer()).append(text)
-
-    def finish(self, item: Any) -> None:
-        self.item, self.final = item, True
-
-    def build(self) -> Any:
-        item = self.item
-        if self.final:
-            return item
-        if isinstance(item, rt.Message):
-            return msgspec.structs.replace(item, content=_merge(item.content, self.parts))
-        if isinstance(item, rt.Reasoning):
-            summary = _merge(item.summary, self.summaries)
-            content = _merge(item.content or [], self.parts) if self.parts else item.content
-            return msgspec.structs.replace(item, summary=summary, content=content)
-        if self.buffer is not None:
-            return _with_stream_text(item, self.buffer.text())
-        if isinstance(item, rt.ShellCall) and self.commands:
-            action = dict(item.action) if isinstance(item.action, dict) else {}
-            commands = list(action.get("commands") or [])
-            for index in sorted(self.commands):
-                _put(commands, index, self.commands[index].text())
-            return msgspec.structs.replace(item, action={**action, "commands": commands})
-        if isinstance(item, rt.ShellCallOutput) and self.outputs:
-            output: list[Any] = []
-            for index in sorted(self.outputs):
-                entry = self.outputs[index]
-                if isinstance(entry, list):
-                    output.extend(entry)
-                else:
-                    output.append({name: buffer.text() for name, buffer in entry.items()})
-            return msgspec.structs.replace(item, output=output)
-        return item
-
-
-_PLACEHOLDERS: dict[type, Callable[[str | None], Any]] = {
-    rt.Message: lambda i: rt.Message(id=i, role="assistant", status="in_progress", content=[]),
-    rt.Reasoning: lambda i: rt.Reasoning(id=i, summary=[]),
-    rt.FunctionCall: lambda i: rt.FunctionCall(
-        id=i, call_id="", name="", arguments="", status="in_progress"),
-    rt.CustomToolCall: lambda i: rt.CustomToolCall(
-        id=i, call_id="", name="", input="", status="in_progress"),
-    rt.CodeInterpreterCall: lambda i: rt.CodeInterpreterCall(id=i, status="in_progress", code=""),
-    rt.McpCall: lambda i: rt.McpCall(id=i, arguments=""),
-    rt.ApplyPatchCall: lambda i: rt.ApplyPatchCall(id=i, status="in_progress", operation={}),
-    rt.ShellCall: lambda i: rt.ShellCall(id=i, status="in_progress", action={"commands": []}),
-    rt.ShellCallOutput: lambda i: rt.ShellCallOutput(id=i, status="in_progress", output=[]),
-}
-
-
-def _part_text(part: Any) -> str:
-    if isinstance(part, rt.RefusalPart):
-        return part.refusal
-    if isinstance(part, (rt.OutputTextPart, rt.ReasoningTextPart, rt.SummaryTextPart)):
-        return part.text
-    return ""
-
-
-def _stream_text(item: Any) -> str:
-    """The initial value of the one string field an item's deltas extend."""
-    if isinstance(item, (rt.FunctionCall, rt.McpCall)):
-        return item.arguments or ""
-    if isinstance(item, rt.CustomToolCall):
-        return item.input
-    if isinstance(item, rt.CodeInterpreterCall):
-        return item.code or ""
-    if isinstance(item, rt.ApplyPatchCall) and isinstance(item.operation, dict):
-        return str(item.operation.get("diff") or "")
-    return ""
-
-
-def _with_stream_text(item: Any, text: str) -> Any:
-    if isinstance(item, (rt.FunctionCall, rt.McpCall)):
-        return msgspec.structs.replace(item, arguments=text)
-    if isinstance(item, rt.CustomToolCall):
-        return msgspec.structs.replace(item, input=text)
-    if isinstance(item, rt.CodeInterpreterCall):
-        return msgspec.structs.replace(item, code=text)
-    if isinstance(item, rt.ApplyPatchCall):
-        operation = item.operation if isinstance(item.operation, dict) else {}
-        return msgspec.structs.replace(item, operation={**operation, "diff": text})
-    return item
-
-
-def _merge(base: list[Any], parts: dict[int, _PartState]) -> list[Any]:
-    merged = list(base)
-    for index in sorted(parts):
-        _put(merged, index, parts[index].build())
-    return merged
-
-
-def _put(values: list[Any], index: int, value: Any) -> None:
-    if index < len(values):
-        values[index] = value
-    else:
-        values.append(value)
-
-
-def _list_or_none(values: list[Any], wire: list[Any] | None) -> list[Any] | None:
-    """A copy (snapshots must not share the accumulator's lists), ``None`` if never sent."""
-    return list(values) if values or wire is not None else None
