@@ -41,6 +41,7 @@ from ._responses_state import ResponseAccumulator
 from ._stream import ChatStream, ResponseStream, StreamHandle
 from ._transport.http import Timeout
 from ._version import __version__
+from ._websocket import ResponsesWebSocket
 from .events import (
     Chunk,
     ContentDelta,
@@ -88,6 +89,7 @@ __all__ = [
     "ResponseAccumulator",
     "ResponseFailedError",
     "ResponseStream",
+    "ResponsesWebSocket",
     "SSEError",
     "StreamHandle",
     "StreamTruncatedError",

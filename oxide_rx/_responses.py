@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ._client import OpenAI
+    from ._websocket import ResponsesWebSocket
 
 __all__ = ["Responses", "ResumingFeed"]
 
@@ -143,6 +144,22 @@ class Responses:
         )
         await expect_event_stream(response, timeout)
         return response
+
+    async def connect(
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ResponsesWebSocket:
+        """Open the Responses API's WebSocket mode: a persistent connection on which
+        ``create_stream`` streams one response at a time, with the same events as SSE.
+
+        >>> async with await client.responses.connect() as connection:  # doctest: +SKIP
+        ...     stream = await connection.create_stream(model="gpt-5.4-mini", input="Hi")
+        """
+        from ._websocket import connect
+
+        return await connect(self._client, timeout=timeout, extra_headers=extra_headers)
 
     async def create(self, **params: Any) -> Response:
         """A non-streaming response (``background=True`` returns it queued: poll ``retrieve``).

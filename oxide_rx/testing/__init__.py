@@ -17,6 +17,8 @@ Usage::
 Endpoints: ``POST /v1/chat/completions`` and ``POST /v1/responses`` (``stream`` true or
 false), ``GET /v1/responses/{id}`` (JSON; ``?stream=true&starting_after=N`` replays a
 background response's events after ``N``), ``POST /v1/responses/{id}/cancel``,
+``GET /v1/responses`` upgraded to a WebSocket (the Responses API's WebSocket mode: one
+``response.create`` text frame in, the same events out as JSON text frames),
 ``POST /v1/embeddings``, ``GET /v1/models``, ``GET /v1/models/{id}``. Every response has an
 ``x-request-id`` header; errors use ``{"error": {message, type, param, code}}``.
 

@@ -32,6 +32,7 @@ from ._scenarios import (
     error_body,
 )
 from ._store import ResponseStore
+from ._websocket import serve_responses_websocket
 from ._writer import write_body
 
 __all__ = ["MockServer", "RecordedRequest", "mock_server", "run"]
@@ -159,6 +160,7 @@ class MockServer:
         app.on_response_prepare.append(self._stamp_request_id)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._responses_create)
+        app.router.add_get("/v1/responses", self._responses_websocket)
         app.router.add_get("/v1/responses/{id}", self._store.get)
         app.router.add_post("/v1/responses/{id}/cancel", self._store.cancel)
         app.router.add_post("/v1/embeddings", self._embeddings)
@@ -292,6 +294,9 @@ class MockServer:
         if run.final is not None:
             self._store.keep(run, None, run.final["status"])
         return resp
+
+    async def _responses_websocket(self, request: web.Request) -> web.StreamResponse:
+        return await serve_responses_websocket(request, self._take)
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         scenario = self._scenario_for(request)
