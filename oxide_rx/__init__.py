@@ -14,7 +14,7 @@ snapshots, and fan typed events out to any number of subscribers::
 
 from __future__ import annotations
 
-from . import operators
+from . import operators, ui
 from . import operators as ops
 from ._chat_state import ChatCompletionAccumulator
 from ._client import OpenAI
@@ -103,4 +103,5 @@ __all__ = [
     "from_async_iterable",
     "operators",
     "ops",
+    "ui",
 ]
