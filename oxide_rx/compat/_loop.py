@@ -1,0 +1,92 @@
+"""The private event loop the synchronous client runs the async core on.
+
+One daemon thread per process, started on first use. Blocking calls hand a coroutine to it and
+wait for the result, so the sync client works from any thread, including a thread of an
+application that runs its own asyncio loop (that loop is never touched).
+
+>>> async def answer() -> int:
+...     return 42
+>>> loop_thread().run(answer())
+42
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["LoopThread", "loop_thread"]
+
+_T = TypeVar("_T")
+
+
+class LoopThread:
+    """An asyncio loop running forever on a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.thread = threading.Thread(target=self._main, name="oxide_rx-compat", daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``coro`` on the loop thread and wait for its result (or exception)."""
+        if threading.current_thread() is self.thread:
+            coro.close()
+            raise RuntimeError("the synchronous client cannot be called from its own loop thread")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            # KeyboardInterrupt while waiting: stop the work on the loop too.
+            future.cancel()
+            raise
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` on the loop thread, without waiting."""
+        self.loop.call_soon_threadsafe(callback)
+
+    def at_exit(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``closer()`` on the loop at interpreter exit (closes forgotten sessions)."""
+        self._closers.append(closer)
+
+    def forget(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        if closer in self._closers:
+            self._closers.remove(closer)
+
+    def _shutdown(self) -> None:
+        closers, self._closers = self._closers, []
+
+        async def close_all() -> None:
+            for closer in closers:
+                with contextlib.suppress(Exception):  # at exit nobody is left to tell
+                    await closer()
+
+        if closers and self.thread.is_alive():
+            future = asyncio.run_coroutine_threadsafe(close_all(), self.loop)
+            try:
+                future.result(timeout=5.0)
+            except Exception:
+                future.cancel()
+
+
+_lock = threading.Lock()
+_instance: LoopThread | None = None
+
+
+def loop_thread() -> LoopThread:
+    """The process-wide loop thread (started on first call)."""
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = LoopThread()
+            atexit.register(_instance._shutdown)
+        return _instance
