@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from reactivex import Observable
 
 from ._chat_state import ChatCompletionAccumulator
 from ._client import split_request_options
+from ._exceptions import DecodeError
 from ._operators._accumulate import accumulate_chat_impl
 from ._operators._parse import decode_impl
 from ._stream import ChatStream
@@ -81,7 +83,10 @@ class ChatCompletions:
         params.pop("stream", None)
         body = await self._client._request_json("POST", "/chat/completions", body=params,
                                                 **options)
-        return COMPLETION_DECODER.decode(body)
+        try:
+            return COMPLETION_DECODER.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise DecodeError(f"Invalid chat completion JSON: {exc}", data=body) from None
 
 
 def chat_pipeline(

@@ -51,6 +51,8 @@ class OpenAI:
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         max_connections: int = 0,
     ) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, not {max_retries}")
         self._api_key = api_key
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.organization = organization
@@ -167,7 +169,7 @@ class OpenAI:
     async def _request_json(self, method: str, path: str, **kwargs: Any) -> bytes:
         """A non-streaming call: the raw JSON body of the 2xx response."""
         response, timeout = await self._send(method, path, **kwargs)
-        return await read_json_body(response, timeout)
+        return await read_json_body(response, timeout, self.max_event_size)
 
 
 def split_request_options(params: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,8 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from .._transport.errors import connection_error
+from .._transport.errors import connection_error, safe_cause
+from .._transport.feed import unread_bytes
 
 _T = TypeVar("_T")
 
@@ -62,11 +63,18 @@ def from_aiohttp(response: aiohttp.ClientResponse) -> Observable[bytes]:
     """
 
     async def reads() -> AsyncIterable[bytes]:
+        content = response.content
         try:
-            async for data in response.content.iter_any():
-                yield data
-        except (aiohttp.ClientError, OSError) as exc:
-            raise connection_error(exc) from exc
+            try:
+                async for data in content.iter_any():
+                    yield data
+                return
+            except (aiohttp.ClientError, OSError) as exc:
+                broken = exc
+            rest = unread_bytes(content)
+            if rest:
+                yield rest  # what arrived before the break is delivered before the error
+            raise connection_error(broken, mid_body=True) from safe_cause(broken)
         finally:
             response.close()
 

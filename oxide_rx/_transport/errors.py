@@ -1,6 +1,8 @@
 """Map transport failures and HTTP error responses to oxide_rx's typed errors.
 
 Nothing here copies request headers into a message: the API key cannot leak through an error.
+aiohttp's ``ClientResponseError`` keeps the request's headers (``request_info``) and shows them
+in its ``repr``, so it is never chained as a cause (:func:`safe_cause`).
 """
 
 from __future__ import annotations
@@ -20,20 +22,32 @@ from .._exceptions import (
     status_error_class,
 )
 
-__all__ = ["connection_error", "status_error"]
+__all__ = ["connection_error", "safe_cause", "status_error"]
 
 
-def connection_error(exc: BaseException) -> APIConnectionError:
-    """A typed error for a transport failure (the cause stays chained by the caller)."""
+def connection_error(exc: BaseException, *, mid_body: bool = False) -> APIConnectionError:
+    """A typed error for a transport failure (the caller chains :func:`safe_cause`).
+
+    ``mid_body`` says the response headers had arrived: a disconnect is then a truncated
+    stream, while before the headers it is a plain connection error (and retryable).
+    """
     if isinstance(exc, APIConnectionError):
         return exc
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return APITimeoutError(f"Request timed out ({type(exc).__name__}).")
+        detail = str(exc) or type(exc).__name__
+        return APITimeoutError(f"Request timed out: {detail}")
     if isinstance(exc, aiohttp.ClientPayloadError):
         return StreamTruncatedError(f"The connection broke mid-body: {exc}")
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return StreamTruncatedError("The server closed the connection mid-body.")
+        if mid_body:
+            return StreamTruncatedError("The server closed the connection mid-body.")
+        return APIConnectionError("The server closed the connection before responding.")
     return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}")
+
+
+def safe_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` if it can be chained as a cause without exposing request headers, else None."""
+    return None if isinstance(exc, aiohttp.ClientResponseError) else exc
 
 
 def status_error(status: int, body: bytes, request_id: str | None) -> APIStatusError:
@@ -56,6 +70,8 @@ def status_error(status: int, body: bytes, request_id: str | None) -> APIStatusE
         message = f"HTTP {status}" + (f": {excerpt(body)}" if body else "")
         fields = {"code": None, "type": None, "param": None}
         body_obj = parsed if parsed is not None else (excerpt(body) if body else None)
+    if 300 <= status < 400:
+        message += " (redirects are not followed)"
     cls = status_error_class(status)
     return cls(
         f"Error code: {status} - {message}",

@@ -12,15 +12,33 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from ..sse import ServerSentEvent, SSEDecoder
-from .errors import connection_error
+from .errors import connection_error, safe_cause
 
-__all__ = ["DRAIN_SECONDS", "SSEFeed"]
+__all__ = ["DRAIN_SECONDS", "SSEFeed", "unread_bytes"]
 
 # After the terminal event usually only the chunked-encoding trailer is left; reading it lets
 # the connection go back to the pool instead of being closed. Bounded so that a chatty
 # server cannot keep a finished stream alive.
 DRAIN_SECONDS = 0.1
 DRAIN_BYTES = 64 * 1024
+
+
+def unread_bytes(content: aiohttp.StreamReader) -> bytes:
+    """What aiohttp received but had not handed out when the connection broke.
+
+    aiohttp raises a stored connection error *before* returning buffered data, so a stream
+    that was read later than it arrived (not started yet, or a busy loop) would lose events
+    the server did send. The buffer is read through aiohttp's private helper; if a future
+    aiohttp drops it, nothing is salvaged (the error is still raised).
+    """
+    read_buffered = getattr(content, "_read_nowait", None)
+    if read_buffered is None or not getattr(content, "_buffer", None):
+        return b""
+    try:
+        data = read_buffered(-1)
+    except Exception:
+        return b""
+    return data if isinstance(data, bytes) else b""
 
 
 class SSEFeed:
@@ -36,13 +54,21 @@ class SSEFeed:
 
     async def __aiter__(self) -> AsyncIterator[list[ServerSentEvent]]:
         decoder = self.decoder
+        content = self.response.content
+        broken: BaseException | None = None
         try:
-            async for data in self.response.content.iter_any():
+            async for data in content.iter_any():
                 events = decoder.feed(data)
                 if events:
                     yield events
         except (aiohttp.ClientError, OSError) as exc:
-            raise connection_error(exc) from exc
+            broken = exc
+        if broken is not None:
+            # Events that arrived before the break are delivered before the error.
+            events = decoder.feed(unread_bytes(content))
+            if events:
+                yield events
+            raise connection_error(broken, mid_body=True) from safe_cause(broken)
         tail = decoder.finish()
         if tail:
             yield tail
