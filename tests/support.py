@@ -1,4 +1,8 @@
-"""Shared test fixtures: where ../shared lives, and skipping cleanly when it does not."""
+"""Shared test helpers: where ../shared lives, and skipping cleanly when it does not.
+
+(A plain module, not conftest.py: tests/compat has a conftest of its own, and two modules
+named ``conftest`` cannot both be imported by name.)
+"""
 
 from __future__ import annotations
 

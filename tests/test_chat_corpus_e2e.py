@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 import openai
 import pytest
-from conftest import corpus_files, needs_shared
 from openai.lib.streaming.chat import ChatCompletionStreamState
+from support import corpus_files, needs_shared
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario

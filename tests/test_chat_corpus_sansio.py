@@ -15,9 +15,9 @@ from typing import Any, Literal
 import msgspec
 import pydantic
 import pytest
-from conftest import CORPUS, corpus_files, needs_shared
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk as SdkChunk
+from support import CORPUS, corpus_files, needs_shared
 
 from oxide_rx._chat_state import ChatCompletionAccumulator
 from oxide_rx.events import (

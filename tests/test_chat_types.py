@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from conftest import corpus_files
+from support import corpus_files
 
 from oxide_rx.types.chat import (
     CHUNK_DECODER,

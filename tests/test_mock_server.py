@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import CORPUS, needs_shared
+from support import CORPUS, needs_shared
 
 from oxide_rx.testing import Fault, MockServer, Scenario, mock_server
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from conftest import CORPUS, corpus_files
+from support import CORPUS, corpus_files
 
 from oxide_rx import events as ev
 from oxide_rx._responses_state import ResponseAccumulator

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, ROOT, corpus_files, needs_shared
+from support import CORPUS, ROOT, corpus_files, needs_shared
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario

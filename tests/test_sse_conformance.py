@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 import pytest
-from conftest import CONFORMANCE, needs_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import CONFORMANCE, needs_shared
 
 from oxide_rx.sse import ServerSentEvent, SSEDecoder, _LineSplitter
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
