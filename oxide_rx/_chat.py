@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from reactivex import Observable
+from reactivex import operators as rx_ops
 
 from ._chat_state import ChatCompletionAccumulator
 from ._client import split_request_options
@@ -56,19 +57,33 @@ class ChatCompletions:
             params["response_format"] = response_format_param(response_format)
         else:
             response_format = None
+        accumulator = ChatCompletionAccumulator(
+            response_format=response_format, tool_types=tool_types
+        )
+        return await self.open_stream(params, options, accumulator)
+
+    async def open_stream(
+        self,
+        params: dict[str, Any],
+        options: dict[str, Any],
+        accumulator: ChatCompletionAccumulator,
+        *,
+        wire_tap: Callable[[ServerSentEvent], None] | None = None,
+    ) -> ChatStream:
+        """Send prepared parameters as a streaming request (shared with ``oxide_rx.compat``).
+
+        ``wire_tap`` sees each server-sent event just before it is decoded.
+        """
         params["stream"] = True
         client = self._client
         response, timeout = await client._send(
             "POST", "/chat/completions", body=params, stream=True, **options
         )
         await expect_event_stream(response, timeout)
-        accumulator = ChatCompletionAccumulator(
-            response_format=response_format, tool_types=tool_types
-        )
         return ChatStream(
             SSEFeed(response, SSEDecoder(max_event_size=client.max_event_size)),
             accumulator,
-            chat_pipeline(accumulator),
+            chat_pipeline(accumulator, wire_tap),
             idle_timeout=timeout.idle,
             headers=dict(response.headers),
         )
@@ -91,10 +106,13 @@ class ChatCompletions:
 
 def chat_pipeline(
     accumulator: ChatCompletionAccumulator,
+    wire_tap: Callable[[ServerSentEvent], None] | None = None,
 ) -> Callable[[Observable[ServerSentEvent]], Observable[Any]]:
     """Server-sent events -> chunks -> helper events, accumulating into ``accumulator``."""
 
     def pipeline(events: Observable[ServerSentEvent]) -> Observable[Any]:
+        if wire_tap is not None:
+            events = events.pipe(rx_ops.do_action(wire_tap))
         return events.pipe(
             decode_impl(ChatCompletionChunk),
             accumulate_chat_impl(accumulator),

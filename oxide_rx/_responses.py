@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reactivex import Observable
+from reactivex import operators as rx_ops
 
 from ._client import split_request_options
 from ._exceptions import APIConnectionError
@@ -62,14 +63,27 @@ class Responses:
         """
         options = split_request_options(params)
         text_format = _apply_text_format(params)
+        accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
+        return await self.open_stream(params, options, accumulator, max_resumes=max_resumes)
+
+    async def open_stream(
+        self,
+        params: dict[str, Any],
+        options: dict[str, Any],
+        accumulator: ResponseAccumulator,
+        *,
+        max_resumes: int = DEFAULT_MAX_RESUMES,
+        wire_tap: Callable[[ServerSentEvent], None] | None = None,
+    ) -> ResponseStream:
+        """Send prepared parameters as a streaming request (shared with ``oxide_rx.compat``);
+        a background response resumes. ``wire_tap`` sees each server-sent event first."""
         params["stream"] = True
         response, timeout = await self._client._send(
             "POST", "/responses", body=params, stream=True, **options
         )
         await expect_event_stream(response, timeout)
-        accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
         resumes = max_resumes if params.get("background") else 0
-        return self._stream(response, timeout, accumulator, resumes, options)
+        return self._stream(response, timeout, accumulator, resumes, options, wire_tap=wire_tap)
 
     async def retrieve_stream(
         self,
@@ -91,20 +105,36 @@ class Responses:
         completed
         """
         options = split_request_options(params)
-        query = {"stream": "true", **_query(params)}
+        options["query"] = {**(options["query"] or {}), **_query(params)}
+        return await self.open_retrieve_stream(
+            response_id, options, ResponseAccumulator(tool_types=tool_types),
+            starting_after=starting_after, max_resumes=max_resumes,
+        )
+
+    async def open_retrieve_stream(
+        self,
+        response_id: str,
+        options: dict[str, Any],
+        accumulator: ResponseAccumulator,
+        *,
+        starting_after: int | None = None,
+        max_resumes: int = DEFAULT_MAX_RESUMES,
+        wire_tap: Callable[[ServerSentEvent], None] | None = None,
+    ) -> ResponseStream:
+        """``GET /responses/{id}?stream=true`` with prepared options (shared with compat)."""
+        query = {"stream": "true"}
         if starting_after is not None:
             query["starting_after"] = str(starting_after)
-        options["query"] = {**(options["query"] or {}), **query}
+        options = {**options, "query": {**(options.get("query") or {}), **query}}
         response, timeout = await self._client._send(
             "GET", f"/responses/{response_id}", stream=True, **options
         )
         await expect_event_stream(response, timeout)
-        accumulator = ResponseAccumulator(tool_types=tool_types)
         # Events up to ``starting_after`` count as seen: the stream can resume even before its
         # first event, and a server that replays from the start is filtered client-side.
         accumulator.last_sequence_number = starting_after
         return self._stream(response, timeout, accumulator, max_resumes, options,
-                            response_id=response_id)
+                            response_id=response_id, wire_tap=wire_tap)
 
     def _stream(
         self,
@@ -114,6 +144,7 @@ class Responses:
         max_resumes: int,
         options: dict[str, Any],
         response_id: str | None = None,
+        wire_tap: Callable[[ServerSentEvent], None] | None = None,
     ) -> ResponseStream:
         client = self._client
         feed = ResumingFeed(
@@ -127,7 +158,7 @@ class Responses:
         return ResponseStream(
             feed,
             accumulator,
-            responses_pipeline(accumulator),
+            responses_pipeline(accumulator, wire_tap),
             idle_timeout=timeout.idle,
             headers=dict(response.headers),
         )
@@ -227,10 +258,13 @@ def _query(params: Mapping[str, Any]) -> dict[str, str]:
 
 def responses_pipeline(
     accumulator: ResponseAccumulator,
+    wire_tap: Callable[[ServerSentEvent], None] | None = None,
 ) -> Callable[[Observable[ServerSentEvent]], Observable[Any]]:
     """Server-sent events -> wire events -> wire + helper events, into ``accumulator``."""
 
     def pipeline(events: Observable[ServerSentEvent]) -> Observable[Any]:
+        if wire_tap is not None:
+            events = events.pipe(rx_ops.do_action(wire_tap))
         return events.pipe(
             decode_impl(ResponseStreamEvent, terminator=None),
             accumulate_responses_impl(accumulator),

@@ -2,7 +2,8 @@
 
 Requests go through ``oxide_rx.OpenAI._send`` / ``_request_json``; streams are the core's
 :class:`~oxide_rx.ChatStream` / :class:`~oxide_rx.ResponseStream` with their accumulators and
-pipelines. The one addition is a *raw tap*: the official objects keep every key the API sent
+pipelines, opened through ``open_stream`` / ``open_retrieve_stream``. The one addition is a
+*raw tap* (their ``wire_tap``): the official objects keep every key the API sent
 (``"logprobs": null`` ...), which the wire Structs drop, so each stream's pipeline records the
 ``data`` of the server-sent event being processed. The event that event causes reaches the
 compat layer synchronously, while the tap still holds its payload.
@@ -10,23 +11,17 @@ compat layer synchronously, while the tap still holds its payload.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from reactivex import Observable
-from reactivex import operators as rx_ops
 
-from .._chat import chat_pipeline
 from .._chat_state import ChatCompletionAccumulator
 from .._client import OpenAI as CoreClient
 from .._client import split_request_options
-from .._responses import ResumingFeed, responses_pipeline
 from .._responses_state import ResponseAccumulator
 from .._stream import ChatStream, ResponseStream
-from .._transport.feed import SSEFeed
-from .._transport.http import expect_event_stream
-from ..sse import ServerSentEvent, SSEDecoder
+from ..sse import ServerSentEvent
 
 __all__ = ["CoreClient", "RawTap", "decode_json", "open_chat", "open_responses",
            "request_json", "split_request_options", "wire_to_builtins"]
@@ -49,15 +44,6 @@ class RawTap:
         return decode_json(self.data)
 
 
-def _tapped(
-    tap: RawTap, pipeline: Callable[[Observable[ServerSentEvent]], Observable[Any]]
-) -> Callable[[Observable[ServerSentEvent]], Observable[Any]]:
-    def build(events: Observable[ServerSentEvent]) -> Observable[Any]:
-        return pipeline(events.pipe(rx_ops.do_action(tap)))
-
-    return build
-
-
 async def request_json(client: CoreClient, method: str, path: str, body: Any = None,
                        options: Mapping[str, Any] | None = None) -> Any:
     """A non-streaming call: the decoded JSON body (plain dicts and lists)."""
@@ -69,18 +55,9 @@ async def open_chat(
     client: CoreClient, body: dict[str, Any], options: Mapping[str, Any]
 ) -> tuple[ChatStream, RawTap]:
     """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet."""
-    response, timeout = await client._send(
-        "POST", "/chat/completions", body=body, stream=True, **options
-    )
-    await expect_event_stream(response, timeout)
-    accumulator = ChatCompletionAccumulator()
     tap = RawTap()
-    stream = ChatStream(
-        SSEFeed(response, SSEDecoder(max_event_size=client.max_event_size)),
-        accumulator,
-        _tapped(tap, chat_pipeline(accumulator)),
-        idle_timeout=timeout.idle,
-        headers=dict(response.headers),
+    stream = await client.chat.completions.open_stream(
+        body, dict(options), ChatCompletionAccumulator(), wire_tap=tap
     )
     return stream, tap
 
@@ -97,43 +74,17 @@ async def open_responses(
 
     A background response resumes after a dropped connection, as the core's streams do.
     """
-    options = dict(options)
+    tap = RawTap()
     if response_id is None:
         assert body is not None
-        response, timeout = await client._send(
-            "POST", "/responses", body=body, stream=True, **options
+        stream = await client.responses.open_stream(
+            body, dict(options), ResponseAccumulator(), wire_tap=tap
         )
-        resumes = 5 if body.get("background") else 0
     else:
-        query = {"stream": "true"}
-        if starting_after is not None:
-            query["starting_after"] = str(starting_after)
-        options["query"] = {**(options.get("query") or {}), **query}
-        response, timeout = await client._send(
-            "GET", f"/responses/{response_id}", stream=True, **options
+        stream = await client.responses.open_retrieve_stream(
+            response_id, dict(options), ResponseAccumulator(),
+            starting_after=starting_after, wire_tap=tap,
         )
-        resumes = 5
-    await expect_event_stream(response, timeout)
-    accumulator = ResponseAccumulator()
-    if starting_after is not None:
-        accumulator.last_sequence_number = starting_after
-    tap = RawTap()
-    core_responses = client.responses
-    feed = ResumingFeed(
-        response,
-        accumulator,
-        max_event_size=client.max_event_size,
-        max_resumes=resumes,
-        reconnect=lambda rid, after: core_responses._reconnect(rid, after, options),
-        response_id=response_id,
-    )
-    stream = ResponseStream(
-        feed,
-        accumulator,
-        _tapped(tap, responses_pipeline(accumulator)),
-        idle_timeout=timeout.idle,
-        headers=dict(response.headers),
-    )
     return stream, tap
 
 
