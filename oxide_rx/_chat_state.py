@@ -309,7 +309,7 @@ class ChatCompletionAccumulator:
             if buffer is None:
                 buffer = state.content = TextBuffer()
             buffer.append(text)
-            events.append(ContentDelta(text, buffer, choice=index))
+            events.append(ContentDelta(text, buffer, len(buffer), choice=index))
 
         text = delta.refusal
         if text is not None:
@@ -317,7 +317,7 @@ class ChatCompletionAccumulator:
             if buffer is None:
                 buffer = state.refusal = TextBuffer()
             buffer.append(text)
-            events.append(RefusalDelta(text, buffer, choice=index))
+            events.append(RefusalDelta(text, buffer, len(buffer), choice=index))
 
         superseded = None
         if delta.tool_calls:
@@ -330,9 +330,8 @@ class ChatCompletionAccumulator:
             call.merge(None, None, fragment.name)
             piece = fragment.arguments or ""
             call.arguments.append(piece)
-            events.append(ToolCallDelta(index=0, call_id="", name=call.name,
-                                        arguments_delta=piece, buffer=call.arguments,
-                                        choice=index))
+            events.append(ToolCallDelta(0, "", call.name, piece, call.arguments,
+                                        len(call.arguments), choice=index))
         if delta.audio is not None:
             if state.audio is None:
                 state.audio = _Audio()
@@ -370,8 +369,8 @@ class ChatCompletionAccumulator:
                     call.arguments.append(piece)
             else:
                 call.merge(fragment.id, fragment.type, None)
-            events.append(ToolCallDelta(index=call.index, call_id=call.call_id, name=call.name,
-                                        arguments_delta=piece, buffer=call.arguments,
+            events.append(ToolCallDelta(call.index, call.call_id, call.name, piece,
+                                        call.arguments, len(call.arguments),
                                         choice=state.index))
             current = state.current_tool
             if current is not None and current is not call and not current.done:

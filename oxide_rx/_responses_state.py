@@ -220,7 +220,7 @@ class ResponseAccumulator:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Message)
         part.buffer.append(event.delta)
-        out.append(ev.ContentDelta(event.delta, part.buffer, output_index=index))
+        out.append(ev.ContentDelta(event.delta, part.buffer, len(part.buffer), output_index=index))
         if event.logprobs:
             part.logprobs.extend(event.logprobs)
             out.append(ev.LogprobsDelta(content=event.logprobs, output_index=index))
@@ -229,14 +229,15 @@ class ResponseAccumulator:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Message, rt.RefusalPart)
         part.buffer.append(event.delta)
-        out.append(ev.RefusalDelta(event.delta, part.buffer, output_index=index))
+        out.append(ev.RefusalDelta(event.delta, part.buffer, len(part.buffer), output_index=index))
 
     def _on_reasoning_text_delta(self, event: rt.ReasoningTextDelta, out: list[object]) -> None:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Reasoning,
                           rt.ReasoningTextPart)
         part.buffer.append(event.delta)
-        out.append(ev.ReasoningDelta(event.delta, part.buffer, output_index=index))
+        out.append(ev.ReasoningDelta(event.delta, part.buffer, len(part.buffer),
+                                      output_index=index))
 
     def _on_text_done(self, event: Any, out: list[object]) -> None:
         kind: type
@@ -282,7 +283,8 @@ class ResponseAccumulator:
     def _on_summary_delta(self, event: rt.ReasoningSummaryTextDelta, out: list[object]) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
         part.buffer.append(event.delta)
-        out.append(ev.ReasoningDelta(event.delta, part.buffer, output_index=event.output_index))
+        out.append(ev.ReasoningDelta(event.delta, part.buffer, len(part.buffer),
+                                      output_index=event.output_index))
 
     def _on_summary_done(self, event: rt.ReasoningSummaryTextDone, out: list[object]) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
@@ -312,8 +314,8 @@ class ResponseAccumulator:
         buffer.append(event.delta)
         call_id, name = call_identity(state.item)
         out.append(ev.ToolCallDelta(
-            index=event.output_index, call_id=call_id, name=name, arguments_delta=event.delta,
-            buffer=buffer, output_index=event.output_index,
+            event.output_index, call_id, name, event.delta, buffer, len(buffer),
+            output_index=event.output_index,
         ))
 
     def _on_arguments_done(self, event: rt.FunctionCallArgumentsDone, out: list[object]) -> None:

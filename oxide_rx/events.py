@@ -12,9 +12,11 @@ accumulator's append-only :class:`TextBuffer` and the length at the time of the 
 builds the string only when asked. Emitting an event therefore costs the same on the first
 token and the hundred-thousandth; reading a snapshot costs what building that string costs.
 
-Why plain slotted classes and not ``msgspec.Struct``: a Struct has no place for a hidden,
-lazily-read field, and every field of a Struct is encoded. The wire types (``oxide_rx.types``)
-are Structs; these are not wire objects.
+Events are frozen ``msgspec.Struct`` s with ``gc=False``: about 0.1 µs to build and invisible
+to the garbage collector, which matters when thousands of streams run at once. The buffer and
+length behind a lazy snapshot are private fields (``_buffer``, ``_length``); ``repr``, ``==``
+and :meth:`Event.to_dict` show the public ``fields`` instead. Events are not wire objects:
+encode ``to_dict()``, not the event.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import jiter
+import msgspec
 
 __all__ = [
     "Chunk",
@@ -47,6 +50,8 @@ class TextBuffer:
 
     Appending is O(len(piece)); :meth:`text` joins pending pieces once and caches the result,
     so reading the latest text after every append costs O(total) per read, never per append.
+    Unread pieces are folded into blocks of ``FOLD`` pieces, so a long stream nobody reads
+    keeps about its text's size, not one Python string object per 4-character delta.
 
     >>> buf = TextBuffer()
     >>> buf.append("Hel"); buf.append("lo")
@@ -54,23 +59,30 @@ class TextBuffer:
     ('Hello', 'Hel', 5)
     """
 
-    __slots__ = ("_joined", "_length", "_pending")
+    FOLD = 256
+
+    __slots__ = ("_blocks", "_joined", "_length", "_pending")
 
     def __init__(self, initial: str = "") -> None:
         self._joined = initial
+        self._blocks: list[str] = []
         self._pending: list[str] = []
         self._length = len(initial)
 
     def append(self, piece: str) -> None:
         if piece:
-            self._pending.append(piece)
+            pending = self._pending
+            pending.append(piece)
             self._length += len(piece)
+            if len(pending) >= self.FOLD:
+                self._blocks.append("".join(pending))
+                pending.clear()
 
     def text(self, length: int | None = None) -> str:
         """The text so far, or its first ``length`` characters."""
-        if self._pending:
-            self._pending.insert(0, self._joined)
-            self._joined = "".join(self._pending)
+        if self._pending or self._blocks:
+            self._joined = "".join([self._joined, *self._blocks, *self._pending])
+            self._blocks.clear()
             self._pending.clear()
         if length is None or length >= self._length:
             return self._joined
@@ -99,14 +111,9 @@ def parse_partial_json(text: str) -> Any:
         return None
 
 
-class Event:
-    """Base of every helper event. Fields are listed in ``fields``.
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """Base of every helper event. ``fields`` lists what ``repr``, ``==`` and ``to_dict`` show."""
 
-    One event object is shared by every subscriber: treat it as read-only. (No runtime
-    guard: a ``__setattr__`` that refuses writes made each event several times dearer.)
-    """
-
-    __slots__ = ()
     fields: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,137 +132,85 @@ class Event:
     __hash__ = None  # type: ignore[assignment]
 
 
-class Chunk(Event):
+class Chunk(Event, frozen=True, gc=False):
     """A decoded Chat Completions wire chunk, delivered before the events it causes.
 
     ``chunk`` is the raw :class:`oxide_rx.types.chat.ChatCompletionChunk` (``obfuscation``
     included). Responses API wire events are not wrapped: each flows as itself.
     """
 
-    __slots__ = ("chunk",)
     fields = ("chunk",)
     chunk: Any
 
-    def __init__(self, chunk: Any) -> None:
-        self.chunk = chunk
 
+class _TextDelta(Event, frozen=True, gc=False):
+    """A piece of text plus a lazy ``snapshot`` of the text so far (shared shape).
 
-class _TextDelta(Event):
-    """A piece of text plus a lazy ``snapshot`` of the text so far (shared shape)."""
+    Built as ``ContentDelta(delta, buffer, len(buffer), choice=...)``: the buffer the text was
+    appended to and its length just after.
+    """
 
-    __slots__ = ("_buffer", "_length", "choice", "delta", "output_index")
     fields = ("delta", "snapshot", "choice")
     delta: str
-    choice: int
-    output_index: int | None
     _buffer: TextBuffer
     _length: int
-
-    def __init__(
-        self, delta: str, buffer: TextBuffer, *, choice: int = 0, output_index: int | None = None
-    ) -> None:
-        self.delta = delta
-        self._buffer = buffer
-        self._length = len(buffer)
-        self.choice = choice
-        self.output_index = output_index
+    choice: int = 0
+    output_index: int | None = None
 
     @property
     def snapshot(self) -> str:
         return self._buffer.text(self._length)
 
 
-class ContentDelta(_TextDelta):
+class ContentDelta(_TextDelta, frozen=True, gc=False):
     """New answer text. ``snapshot`` is the text of this choice (or content part) so far."""
 
-    __slots__ = ()
 
-
-class ContentDone(Event):
+class ContentDone(Event, frozen=True, gc=False):
     """A choice's (or content part's) text is complete.
 
     ``parsed`` holds the structured output when a ``response_format`` type was given.
     """
 
-    __slots__ = ("choice", "content", "output_index", "parsed")
     fields = ("content", "parsed", "choice")
     content: str
-    parsed: Any
-    choice: int
-    output_index: int | None
-
-    def __init__(
-        self, content: str, *, parsed: Any = None, choice: int = 0, output_index: int | None = None
-    ) -> None:
-        self.content = content
-        self.parsed = parsed
-        self.choice = choice
-        self.output_index = output_index
+    parsed: Any = None
+    choice: int = 0
+    output_index: int | None = None
 
 
-class RefusalDelta(_TextDelta):
+class RefusalDelta(_TextDelta, frozen=True, gc=False):
     """New refusal text; ``snapshot`` is the refusal so far."""
 
-    __slots__ = ()
 
-
-class RefusalDone(Event):
+class RefusalDone(Event, frozen=True, gc=False):
     """The model's refusal is complete."""
 
-    __slots__ = ("choice", "output_index", "refusal")
     fields = ("refusal", "choice")
     refusal: str
-    choice: int
-    output_index: int | None
-
-    def __init__(self, refusal: str, *, choice: int = 0, output_index: int | None = None) -> None:
-        self.refusal = refusal
-        self.choice = choice
-        self.output_index = output_index
+    choice: int = 0
+    output_index: int | None = None
 
 
-class ToolCallDelta(Event):
+class ToolCallDelta(Event, frozen=True, gc=False):
     """A fragment of a function call's arguments.
 
     ``arguments_snapshot`` is the argument text so far; ``parsed_arguments`` parses it as
     partial JSON on access (``None`` until something parseable has arrived).
     ``call_id`` is the id to answer the call with (chat: ``tool_calls[].id``; Responses:
-    the item's ``call_id``, not the item id).
+    the item's ``call_id``, not the item id). Built with the arguments buffer and its length,
+    as the text deltas are.
     """
 
-    __slots__ = (
-        "_buffer", "_length", "arguments_delta", "call_id", "choice", "index", "name",
-        "output_index",
-    )
     fields = ("index", "call_id", "name", "arguments_delta", "arguments_snapshot", "choice")
     index: int
     call_id: str
     name: str
     arguments_delta: str
-    choice: int
-    output_index: int | None
     _buffer: TextBuffer
     _length: int
-
-    def __init__(
-        self,
-        *,
-        index: int,
-        call_id: str,
-        name: str,
-        arguments_delta: str,
-        buffer: TextBuffer,
-        choice: int = 0,
-        output_index: int | None = None,
-    ) -> None:
-        self.index = index
-        self.call_id = call_id
-        self.name = name
-        self.arguments_delta = arguments_delta
-        self._buffer = buffer
-        self._length = len(buffer)
-        self.choice = choice
-        self.output_index = output_index
+    choice: int = 0
+    output_index: int | None = None
 
     @property
     def arguments_snapshot(self) -> str:
@@ -266,7 +221,7 @@ class ToolCallDelta(Event):
         return parse_partial_json(self.arguments_snapshot)
 
 
-class ToolCallDone(Event):
+class ToolCallDone(Event, frozen=True, gc=False):
     """One function call is complete: emitted as soon as that is known, before the stream ends.
 
     ``parsed_arguments`` is the decoded JSON arguments (a dict for well-formed calls,
@@ -274,94 +229,47 @@ class ToolCallDone(Event):
     type when one was registered.
     """
 
-    __slots__ = ("arguments", "call_id", "choice", "index", "name", "output_index",
-                 "parsed_arguments")
     fields = ("index", "call_id", "name", "arguments", "parsed_arguments", "choice")
     index: int
     call_id: str
     name: str
     arguments: str
-    parsed_arguments: Any
-    choice: int
-    output_index: int | None
-
-    def __init__(
-        self,
-        *,
-        index: int,
-        call_id: str,
-        name: str,
-        arguments: str,
-        parsed_arguments: Any = None,
-        choice: int = 0,
-        output_index: int | None = None,
-    ) -> None:
-        self.index = index
-        self.call_id = call_id
-        self.name = name
-        self.arguments = arguments
-        self.parsed_arguments = parsed_arguments
-        self.choice = choice
-        self.output_index = output_index
+    parsed_arguments: Any = None
+    choice: int = 0
+    output_index: int | None = None
 
 
-class ReasoningDelta(_TextDelta):
+class ReasoningDelta(_TextDelta, frozen=True, gc=False):
     """New reasoning text or reasoning summary text; ``snapshot`` is that part so far."""
 
-    __slots__ = ()
 
-
-class ReasoningDone(Event):
+class ReasoningDone(Event, frozen=True, gc=False):
     """A reasoning text or summary part is complete."""
 
-    __slots__ = ("choice", "output_index", "text")
     fields = ("text", "choice")
     text: str
-    choice: int
-    output_index: int | None
-
-    def __init__(self, text: str, *, choice: int = 0, output_index: int | None = None) -> None:
-        self.text = text
-        self.choice = choice
-        self.output_index = output_index
+    choice: int = 0
+    output_index: int | None = None
 
 
-class LogprobsDelta(Event):
+class LogprobsDelta(Event, frozen=True, gc=False):
     """Token log-probabilities that arrived with one chunk (lists of wire ``TokenLogprob``)."""
 
-    __slots__ = ("choice", "content", "output_index", "refusal")
     fields = ("content", "refusal", "choice")
-    content: list[Any] | None
-    refusal: list[Any] | None
-    choice: int
-    output_index: int | None
-
-    def __init__(
-        self,
-        *,
-        content: list[Any] | None = None,
-        refusal: list[Any] | None = None,
-        choice: int = 0,
-        output_index: int | None = None,
-    ) -> None:
-        self.content = content
-        self.refusal = refusal
-        self.choice = choice
-        self.output_index = output_index
+    content: list[Any] | None = None
+    refusal: list[Any] | None = None
+    choice: int = 0
+    output_index: int | None = None
 
 
-class Usage(Event):
+class Usage(Event, frozen=True, gc=False):
     """Token usage arrived (the wire ``CompletionUsage`` or Responses ``ResponseUsage``)."""
 
-    __slots__ = ("usage",)
     fields = ("usage",)
     usage: Any
 
-    def __init__(self, usage: Any) -> None:
-        self.usage = usage
 
-
-class Done(Event):
+class Done(Event, frozen=True, gc=False):
     """A choice (chat) or the whole response (Responses API) finished.
 
     ``finish_reason``: chat ``"stop" | "length" | "tool_calls" | "content_filter" | ...``;
@@ -369,15 +277,7 @@ class Done(Event):
     ``reason``: why a response is incomplete (``"max_output_tokens"``, ...), else ``None``.
     """
 
-    __slots__ = ("choice", "finish_reason", "reason")
     fields = ("finish_reason", "choice", "reason")
     finish_reason: str | None
-    choice: int
-    reason: str | None
-
-    def __init__(
-        self, finish_reason: str | None, *, choice: int = 0, reason: str | None = None
-    ) -> None:
-        self.finish_reason = finish_reason
-        self.choice = choice
-        self.reason = reason
+    choice: int = 0
+    reason: str | None = None
