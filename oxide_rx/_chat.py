@@ -6,15 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from reactivex import Observable
-from reactivex import operators as rx_ops
 
 from ._chat_state import ChatCompletionAccumulator
 from ._client import split_request_options
 from ._exceptions import DecodeError
-from ._operators._accumulate import accumulate_chat_impl
-from ._operators._parse import decode_impl
-from ._stream import ChatStream
+from ._operators._parse import DONE_MARKER
+from ._operators._stages import ChatAccumulateStage, DecodeStage, Sink, TapStage
+from ._stream import ChatStream, Stages
 from ._structured import is_schema_type, response_format_param
 from ._transport.feed import SSEFeed
 from ._transport.http import expect_event_stream
@@ -83,7 +81,7 @@ class ChatCompletions:
         return ChatStream(
             SSEFeed(response, SSEDecoder(max_event_size=client.max_event_size)),
             accumulator,
-            chat_pipeline(accumulator, wire_tap),
+            chat_stages(accumulator, wire_tap),
             idle_timeout=timeout.idle,
             headers=dict(response.headers),
         )
@@ -104,21 +102,22 @@ class ChatCompletions:
             raise DecodeError(f"Invalid chat completion JSON: {exc}", data=body) from None
 
 
-def chat_pipeline(
+def chat_stages(
     accumulator: ChatCompletionAccumulator,
     wire_tap: Callable[[ServerSentEvent], None] | None = None,
-) -> Callable[[Observable[ServerSentEvent]], Observable[Any]]:
-    """Server-sent events -> chunks -> helper events, accumulating into ``accumulator``."""
+) -> Stages:
+    """Server-sent events -> chunks -> helper events, accumulating into ``accumulator``.
 
-    def pipeline(events: Observable[ServerSentEvent]) -> Observable[Any]:
-        if wire_tap is not None:
-            events = events.pipe(rx_ops.do_action(wire_tap))
-        return events.pipe(
-            decode_impl(ChatCompletionChunk),
-            accumulate_chat_impl(accumulator),
+    The same stages ``ox.ops.decode`` and ``ox.ops.accumulate_chat`` wrap, chained directly.
+    """
+
+    def build(sink: Sink) -> Sink:
+        stages: Sink = DecodeStage(
+            ChatCompletionChunk, DONE_MARKER, ChatAccumulateStage(accumulator, sink)
         )
+        return stages if wire_tap is None else TapStage(wire_tap, stages)
 
-    return pipeline
+    return build
 
 
 class Chat:

@@ -7,15 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reactivex import Observable
-from reactivex import operators as rx_ops
-
 from ._client import split_request_options
 from ._exceptions import APIConnectionError
-from ._operators._accumulate import accumulate_responses_impl
-from ._operators._parse import decode_impl
+from ._operators._stages import DecodeStage, ResponsesAccumulateStage, Sink, TapStage
 from ._responses_state import ResponseAccumulator
-from ._stream import ResponseStream
+from ._stream import ResponseStream, Stages
 from ._structured import is_schema_type, text_format_param
 from ._transport.feed import SSEFeed
 from ._transport.http import Timeout, backoff_delay, expect_event_stream
@@ -158,7 +154,7 @@ class Responses:
         return ResponseStream(
             feed,
             accumulator,
-            responses_pipeline(accumulator, wire_tap),
+            responses_stages(accumulator, wire_tap),
             idle_timeout=timeout.idle,
             headers=dict(response.headers),
         )
@@ -256,21 +252,22 @@ def _query(params: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def responses_pipeline(
+def responses_stages(
     accumulator: ResponseAccumulator,
     wire_tap: Callable[[ServerSentEvent], None] | None = None,
-) -> Callable[[Observable[ServerSentEvent]], Observable[Any]]:
-    """Server-sent events -> wire events -> wire + helper events, into ``accumulator``."""
+) -> Stages:
+    """Server-sent events -> wire events -> wire + helper events, into ``accumulator``.
 
-    def pipeline(events: Observable[ServerSentEvent]) -> Observable[Any]:
-        if wire_tap is not None:
-            events = events.pipe(rx_ops.do_action(wire_tap))
-        return events.pipe(
-            decode_impl(ResponseStreamEvent, terminator=None),
-            accumulate_responses_impl(accumulator),
+    The same stages ``ox.ops.decode`` and ``ox.ops.accumulate_responses`` wrap.
+    """
+
+    def build(sink: Sink) -> Sink:
+        stages: Sink = DecodeStage(
+            ResponseStreamEvent, None, ResponsesAccumulateStage(accumulator, sink)
         )
+        return stages if wire_tap is None else TapStage(wire_tap, stages)
 
-    return pipeline
+    return build
 
 
 class ResumingFeed:

@@ -36,6 +36,7 @@ from reactivex.disposable import Disposable
 
 from ._chat_state import ChatCompletionAccumulator
 from ._exceptions import APIConnectionError, APITimeoutError, OxideRxError, StreamTruncatedError
+from ._operators._stages import Sink
 from ._responses_state import ResponseAccumulator
 from .sse import ServerSentEvent
 from .types.chat import ChatCompletion
@@ -64,6 +65,27 @@ class _Observer(Protocol):
     def on_next(self, value: Any) -> None: ...
     def on_error(self, error: Exception) -> None: ...
     def on_completed(self) -> None: ...
+
+
+Stages = Callable[[Sink], Sink]
+"""Builds a stream's processing chain: given the stream's own sink, returns where server-sent
+events go in (``DecodeStage`` -> ``...AccumulateStage`` -> the stream)."""
+
+
+class _Hub:
+    """The stream's sink at the end of its stages: bound methods, no extra call per event."""
+
+    __slots__ = ("on_completed", "on_error", "on_next")
+
+    def __init__(
+        self,
+        on_next: Callable[[Any], None],
+        on_error: Callable[[Exception], None],
+        on_completed: Callable[[], None],
+    ) -> None:
+        self.on_next = on_next
+        self.on_error = on_error
+        self.on_completed = on_completed
 
 
 class _TypedCallback:
@@ -154,17 +176,17 @@ class StreamHandle(Generic[_Event]):
     def __init__(
         self,
         feed: EventFeed,
-        pipeline: Callable[[Observable[ServerSentEvent]], Observable[_Event]],
+        stages: Stages,
         *,
         idle_timeout: float | None,
         headers: dict[str, str] | None = None,
     ) -> None:
         self._feed = feed
-        self._pipeline = pipeline
+        self._stages = stages
         self._idle_timeout = idle_timeout
         self.headers: dict[str, str] = headers or {}
         self._observers: tuple[_Observer, ...] = ()
-        self._had_observers = False
+        self._waiters = 0
         self._task: asyncio.Task[None] | None = None
         self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._error: Exception | None = None
@@ -208,17 +230,8 @@ class StreamHandle(Generic[_Event]):
         """Begin reading (idempotent). Subscribe before this to see every event."""
         if self._task is not None or self._done.done():
             return
-        ingress: list[abc.ObserverBase[ServerSentEvent]] = []
-
-        def capture(
-            observer: abc.ObserverBase[ServerSentEvent], _: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            ingress.append(observer)
-            return Disposable()
-
-        source: Observable[ServerSentEvent] = reactivex.create(capture)
-        self._pipeline(source).subscribe(self._emit, self._fail, self._complete)
-        self._task = asyncio.get_running_loop().create_task(self._pump(ingress[0]))
+        ingress = self._stages(_Hub(self._emit, self._fail, self._complete))
+        self._task = asyncio.get_running_loop().create_task(self._pump(ingress))
 
     async def until_done(self) -> None:
         """Start if needed and wait for the end; raises what ended the stream."""
@@ -277,12 +290,13 @@ class StreamHandle(Generic[_Event]):
             if self._error is not None:
                 raise self._error
             return
-        keepalive = self._attach(_TypedCallback((), _ignore))
+        self._waiters += 1
         try:
             self.start()
             await asyncio.shield(self._done)
         finally:
-            keepalive.dispose()
+            self._waiters -= 1
+            self._abort_if_unwatched()
         if self._error is not None:
             raise self._error
 
@@ -299,7 +313,6 @@ class StreamHandle(Generic[_Event]):
                 observer.on_completed()
             return Disposable()
         self._observers = (*self._observers, observer)
-        self._had_observers = True
         return Disposable(lambda: self._detach(observer))
 
     def _detach(self, observer: _Observer) -> None:
@@ -307,10 +320,14 @@ class StreamHandle(Generic[_Event]):
         if len(remaining) == len(self._observers):
             return
         self._observers = remaining
-        if not remaining and self._task is not None and not self._done.done():
-            # Nobody is listening any more: stop paying for the generation.
-            self._closing = True
-            self._task.cancel()
+        self._abort_if_unwatched()
+
+    def _abort_if_unwatched(self) -> None:
+        if self._observers or self._waiters or self._task is None or self._done.done():
+            return
+        # Nobody is listening any more: stop paying for the generation.
+        self._closing = True
+        self._task.cancel()
 
     def _emit(self, event: _Event) -> None:
         for observer in self._observers:
@@ -346,7 +363,7 @@ class StreamHandle(Generic[_Event]):
                 log.error("a stream subscriber raised at the end of the stream", exc_info=exc)
         self._done.set_result(None)
 
-    async def _pump(self, ingress: abc.ObserverBase[ServerSentEvent]) -> None:
+    async def _pump(self, ingress: Sink) -> None:
         task = asyncio.current_task()
         assert task is not None
         watchdog = _IdleWatchdog(self._idle_timeout, task) if self._idle_timeout else None
@@ -404,10 +421,6 @@ async def _close_quietly(iterator: AsyncIterator[Any]) -> None:
             await aclose()
 
 
-def _ignore(_: Any) -> None:
-    return None
-
-
 class ChatStream(StreamHandle[Any]):
     """A streamed chat completion: helper events, raw chunks and the accumulated completion.
 
@@ -421,12 +434,12 @@ class ChatStream(StreamHandle[Any]):
         self,
         feed: EventFeed,
         accumulator: ChatCompletionAccumulator,
-        pipeline: Callable[[Observable[ServerSentEvent]], Observable[Any]],
+        stages: Stages,
         *,
         idle_timeout: float | None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(feed, pipeline, idle_timeout=idle_timeout, headers=headers)
+        super().__init__(feed, stages, idle_timeout=idle_timeout, headers=headers)
         self.accumulator = accumulator
 
     def _partial(self) -> ChatCompletion:
@@ -457,12 +470,12 @@ class ResponseStream(StreamHandle[Any]):
         self,
         feed: EventFeed,
         accumulator: ResponseAccumulator,
-        pipeline: Callable[[Observable[ServerSentEvent]], Observable[Any]],
+        stages: Stages,
         *,
         idle_timeout: float | None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(feed, pipeline, idle_timeout=idle_timeout, headers=headers)
+        super().__init__(feed, stages, idle_timeout=idle_timeout, headers=headers)
         self.accumulator = accumulator
 
     def _partial(self) -> Response:

@@ -22,7 +22,7 @@ import aiohttp
 import msgspec
 
 from ._exceptions import APIConnectionError, OxideRxError, StreamTruncatedError
-from ._responses import _apply_text_format, responses_pipeline
+from ._responses import _apply_text_format, responses_stages
 from ._responses_state import ResponseAccumulator
 from ._stream import ResponseStream
 from ._transport.errors import connection_error, status_error
@@ -121,7 +121,7 @@ class ResponsesWebSocket:
         stream = ResponseStream(
             _WebSocketFeed(self),
             accumulator,
-            responses_pipeline(accumulator),
+            responses_stages(accumulator),
             idle_timeout=self._timeout.idle,
         )
         self._current = stream
