@@ -31,8 +31,8 @@ async def main() -> None:
         counts: dict[str, int] = {}
         stream.events.pipe(
             ox.ops.of_type(ox.ContentDelta),
+            ox.ops.sample_ui(0.05),  # pace first, so only the deltas shown build a snapshot
             rx_ops.map(lambda e: e.snapshot),
-            ox.ops.sample_ui(0.05),
         ).subscribe(lambda text: print(f"\r[ui] {len(text):4d} chars: ...{text[-40:]!r}", end=""))
         stream.events.pipe(ox.ops.of_type(ox.ToolCallDone)).subscribe(run_tool)
         stream.on(ox.Event, lambda e: counts.__setitem__(type(e).__name__,

@@ -107,8 +107,10 @@ def text_snapshots(
     >>> async for text in ox.ui.text_snapshots(stream):  # doctest: +SKIP
     ...     yield text
     """
+    # Pace first, then read snapshots: a snapshot costs O(text) to build, so only the
+    # deltas that reach the UI should pay for one.
     snapshots = content_deltas(stream, choice).pipe(
-        rx_ops.map(snapshot_of), sample_ui(interval)
+        sample_ui(interval), rx_ops.map(snapshot_of)
     )
     return observe(snapshots, start=stream.start)
 

@@ -51,8 +51,8 @@ class StreamView(Static):
     def on_mount(self) -> None:
         scheduler = AsyncIOScheduler(asyncio.get_running_loop())
         self._subscription = content_deltas(self.stream).pipe(
+            sample_ui(self.interval, scheduler),  # pace first: only shown deltas build text
             rx_ops.map(snapshot_of),
-            sample_ui(self.interval, scheduler),
         ).subscribe(self._show, self._failed, self._completed, scheduler=scheduler)
         self.stream.start()
 
