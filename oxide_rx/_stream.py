@@ -48,6 +48,7 @@ log = logging.getLogger("oxide_rx")
 
 _E = TypeVar("_E")
 _Event = TypeVar("_Event")
+_Acc = TypeVar("_Acc")
 
 # aclose() waits this long for the pump to unwind after cancelling it.
 CLOSE_GRACE_SECONDS = 5.0
@@ -166,7 +167,7 @@ class _IdleWatchdog:
         self.handle.cancel()
 
 
-class StreamHandle(Generic[_Event]):
+class StreamHandle(Generic[_Event, _Acc]):
     """A hot, single-use stream of typed events over one request.
 
     Use :class:`ChatStream` or :class:`ResponseStream` (from the client); this base holds the
@@ -176,11 +177,14 @@ class StreamHandle(Generic[_Event]):
     def __init__(
         self,
         feed: EventFeed,
+        accumulator: _Acc,
         stages: Stages,
         *,
         idle_timeout: float | None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        self.accumulator = accumulator
+        """The sans-IO state the stream's events come from (snapshots live here)."""
         self._feed = feed
         self._stages = stages
         self._idle_timeout = idle_timeout
@@ -249,7 +253,7 @@ class StreamHandle(Generic[_Event]):
         if not self._done.done():
             self._end(self._closed_error(), quiet=True)
 
-    async def __aenter__(self) -> StreamHandle[_Event]:
+    async def __aenter__(self) -> StreamHandle[_Event, _Acc]:
         return self
 
     async def __aexit__(
@@ -421,7 +425,7 @@ async def _close_quietly(iterator: AsyncIterator[Any]) -> None:
             await aclose()
 
 
-class ChatStream(StreamHandle[Any]):
+class ChatStream(StreamHandle[Any, ChatCompletionAccumulator]):
     """A streamed chat completion: helper events, raw chunks and the accumulated completion.
 
     >>> stream = await client.chat.completions.create_stream(  # doctest: +SKIP
@@ -429,18 +433,6 @@ class ChatStream(StreamHandle[Any]):
     >>> stream.on(ox.ContentDelta, lambda e: print(e.delta, end=""))  # doctest: +SKIP
     >>> completion = await stream.final_completion()                  # doctest: +SKIP
     """
-
-    def __init__(
-        self,
-        feed: EventFeed,
-        accumulator: ChatCompletionAccumulator,
-        stages: Stages,
-        *,
-        idle_timeout: float | None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(feed, stages, idle_timeout=idle_timeout, headers=headers)
-        self.accumulator = accumulator
 
     def _partial(self) -> ChatCompletion:
         return self.accumulator.completion()
@@ -459,24 +451,12 @@ class ChatStream(StreamHandle[Any]):
         return self.accumulator.current_content(choice)
 
 
-class ResponseStream(StreamHandle[Any]):
+class ResponseStream(StreamHandle[Any, ResponseAccumulator]):
     """A streamed Responses API response: wire events, helper events and the final Response.
 
     >>> stream = await client.responses.create_stream(model=..., input="Hi")  # doctest: +SKIP
     >>> print((await stream.final_response()).output_text)                   # doctest: +SKIP
     """
-
-    def __init__(
-        self,
-        feed: EventFeed,
-        accumulator: ResponseAccumulator,
-        stages: Stages,
-        *,
-        idle_timeout: float | None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(feed, stages, idle_timeout=idle_timeout, headers=headers)
-        self.accumulator = accumulator
 
     def _partial(self) -> Response:
         return self.accumulator.response()

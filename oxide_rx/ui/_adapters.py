@@ -72,7 +72,7 @@ async def observe(
         raise ended[0]
 
 
-def content_deltas(stream: StreamHandle[Any], choice: int = 0) -> Observable[ContentDelta]:
+def content_deltas(stream: StreamHandle[Any, Any], choice: int = 0) -> Observable[ContentDelta]:
     """The stream's ``ContentDelta`` events for one choice."""
 
     def in_choice(event: ContentDelta) -> bool:
@@ -89,7 +89,7 @@ def snapshot_of(event: ContentDelta) -> str:
     return event.snapshot
 
 
-def text_deltas(stream: StreamHandle[Any], choice: int = 0) -> AsyncGenerator[str, None]:
+def text_deltas(stream: StreamHandle[Any, Any], choice: int = 0) -> AsyncGenerator[str, None]:
     """The answer's text pieces, in order: what ``st.write_stream`` concatenates.
 
     >>> st.write_stream(ox.ui.text_deltas(stream))  # doctest: +SKIP
@@ -99,7 +99,7 @@ def text_deltas(stream: StreamHandle[Any], choice: int = 0) -> AsyncGenerator[st
 
 
 def text_snapshots(
-    stream: StreamHandle[Any], interval: float = 0.05, choice: int = 0
+    stream: StreamHandle[Any, Any], interval: float = 0.05, choice: int = 0
 ) -> AsyncGenerator[str, None]:
     """The text so far, at most every ``interval`` seconds and always the final text:
     what Gradio, Panel and NiceGUI generators yield.
@@ -134,7 +134,7 @@ def _relay_frame(event: Any) -> bytes | None:
     return b"event: " + kind.encode() + b"\ndata: " + _encode(data) + b"\n\n"
 
 
-async def sse_relay(stream: StreamHandle[Any]) -> AsyncGenerator[bytes, None]:
+async def sse_relay(stream: StreamHandle[Any, Any]) -> AsyncGenerator[bytes, None]:
     """Re-serve a stream to a browser as server-sent events (``EventSource`` frames).
 
     Events: ``delta`` / ``refusal`` (``{"text", "choice"}``), ``tool_call``, ``usage``,

@@ -41,7 +41,7 @@ class StreamView(Static):
             self.view = view
             self.error = error
 
-    def __init__(self, stream: StreamHandle[Any], *, interval: float = 0.05, **kwargs: Any):
+    def __init__(self, stream: StreamHandle[Any, Any], *, interval: float = 0.05, **kwargs: Any):
         super().__init__("", **kwargs)
         self.stream = stream
         self.interval = interval
