@@ -145,7 +145,7 @@ class Relay(abc.ObserverBase[Any]):
 
 
 class _Base:
-    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request,
+    def __init__(self, core: StreamHandle[Any, Any], converter: Converter, request: Request,
                  sink: _AsyncSink | _ThreadSink) -> None:
         self._core = core
         self._converter = converter
@@ -169,7 +169,9 @@ class AsyncStream(_Base, Generic[_T]):
     ...     print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request) -> None:
+    def __init__(
+        self, core: StreamHandle[Any, Any], converter: Converter, request: Request
+    ) -> None:
         self._sink = _AsyncSink()
         super().__init__(core, converter, request, self._sink)
 
@@ -208,7 +210,7 @@ class Stream(_Base, Generic[_T]):
     queue, so iterating costs no coroutine hand-off per item.
     """
 
-    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request,
+    def __init__(self, core: StreamHandle[Any, Any], converter: Converter, request: Request,
                  runner: LoopThread) -> None:
         self._sink = _ThreadSink()
         self._runner = runner
