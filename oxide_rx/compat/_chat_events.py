@@ -10,6 +10,12 @@ done``, ...), in the official order, and the official parsing rules:
   ``response_format`` type / for strict tools) and validated once complete;
 - ``finish_reason`` ``length`` / ``content_filter`` raise ``LengthFinishReasonError`` /
   ``ContentFilterFinishReasonError`` when something was to be parsed.
+
+Per-event cost does not grow with the output: a chunk that only adds text is queued as
+:mod:`._chat_snapshot` items whose chunk and snapshots are built when read. The converter keeps
+each choice's text (the pieces the accumulator also appends) in a :class:`~._chat_snapshot.Text`,
+whose prefixes the snapshots capture; the accumulator's own buffers are not safe to read from
+the synchronous client's thread.
 """
 
 from __future__ import annotations
@@ -21,6 +27,17 @@ import jiter
 
 from .._chat_state import ChatCompletionAccumulator
 from ..events import Chunk
+from ..types.chat import ChatCompletionChunk
+from ._chat_snapshot import (
+    ChoiceText,
+    ChunkEventItem,
+    ContentDeltaItem,
+    RawChunk,
+    RefusalDeltaItem,
+    Snapshot,
+    Text,
+    TextPrefix,
+)
 from ._core import RawTap, wire_to_builtins
 from ._errors import ContentFilterFinishReasonError, LengthFinishReasonError
 from ._models import construct
@@ -35,10 +52,10 @@ class ChunkConverter:
     def __init__(self, tap: RawTap) -> None:
         self.tap = tap
 
-    def on_event(self, event: Any) -> list[Any]:
+    def on_event(self, event: Any) -> Sequence[Any]:
         if type(event) is Chunk:
-            return [construct("ChatCompletionChunk", self.tap.decoded())]
-        return []
+            return (RawChunk(self.tap.data),)
+        return ()
 
     def on_end(self, error: BaseException | None) -> tuple[list[Any], BaseException | None]:
         return [], error
@@ -53,7 +70,9 @@ def _partial_json(text: str) -> Any:
 
 
 class _ChoiceState:
-    """Which done events one choice has had (the official ``ChoiceEventState``)."""
+    """Which done events one choice has had (the official ``ChoiceEventState``), and its
+    text so far: the same pieces the accumulator appends, kept here so a snapshot can capture
+    a prefix of them."""
 
     def __init__(self) -> None:
         self.content_done = False
@@ -65,10 +84,25 @@ class _ChoiceState:
         self.parsed: Any = None
         self.parsed_final = False
         self.tool_parsed: dict[int, Any] = {}
+        self.content: Text | None = None
+        self.refusal: Text | None = None
+        self.finished = False
+
+
+def _meta(chunk: ChatCompletionChunk) -> tuple[Any, ...]:
+    """The chunk-level values a snapshot is made of (besides its choices and usage)."""
+    return (chunk.id, chunk.created, chunk.model, chunk.system_fingerprint, chunk.service_tier,
+            chunk.moderation, chunk.prompt_filter_results)
 
 
 class ChatEventConverter:
-    """``chat.completions.stream()``: official helper events from the core accumulator."""
+    """``chat.completions.stream()``: official helper events from the core accumulator.
+
+    Most chunks only add text to choices the stream already has. For those the events are
+    built in O(1): the ``chunk`` event's ``chunk`` and ``snapshot`` and each delta's
+    ``snapshot`` are built when read (:mod:`._chat_snapshot`). Any other chunk takes the full
+    path: its snapshot is built at once and becomes the base of the following ones.
+    """
 
     def __init__(self, tap: RawTap, accumulator: ChatCompletionAccumulator,
                  response_format: Any, tools: Sequence[Mapping[str, Any]]) -> None:
@@ -79,7 +113,10 @@ class ChatEventConverter:
         self.parseable = self.response_format is not None or any(
             is_parseable_tool(t) for t in self.tools)
         self.choices: dict[int, _ChoiceState] = {}
-        self.snapshot: Any = None
+        self.snapshot: Snapshot | None = None
+        self.base: dict[str, Any] | None = None
+        """Snapshot data after the last chunk that took the full path (None: take it next)."""
+        self.base_meta: tuple[Any, ...] = ()
 
     # -- snapshots ---------------------------------------------------------------------------
 
@@ -107,8 +144,9 @@ class ChatEventConverter:
 
     def current_snapshot(self) -> Any:
         if self.snapshot is None:
-            self.snapshot = construct("ParsedChatCompletion", self.snapshot_data())
-        return self.snapshot
+            self.snapshot = Snapshot.built(
+                construct("ParsedChatCompletion", self.snapshot_data()))
+        return self.snapshot.get()
 
     def final_completion(self) -> Any:
         return parse_chat_completion(self.snapshot_data(), self.response_format, self.tools)
@@ -118,16 +156,74 @@ class ChatEventConverter:
     def on_end(self, error: BaseException | None) -> tuple[list[Any], BaseException | None]:
         return [], error
 
-    def on_event(self, event: Any) -> list[Any]:
+    def on_event(self, event: Any) -> Sequence[Any]:
         if type(event) is not Chunk:
-            return []
-        chunk = construct("ChatCompletionChunk", self.tap.decoded())
-        if chunk.object != "chat.completion.chunk":
-            return []  # Azure's asynchronous-filter chunks (the official filter)
+            return ()
+        wire: ChatCompletionChunk = event.chunk
+        text_only = self.base is not None and wire.usage is None
+        for choice in wire.choices:
+            state = self.choices.get(choice.index)
+            if state is None:
+                state = self.choices[choice.index] = _ChoiceState()
+                text_only = False
+            delta = choice.delta
+            if delta.content is not None:
+                if state.content is None:
+                    state.content = Text()
+                state.content.append(delta.content)
+            if delta.refusal is not None:
+                if state.refusal is None:
+                    state.refusal = Text()
+                state.refusal.append(delta.refusal)
+            if text_only and (
+                    state.finished or choice.finish_reason is not None
+                    or choice.logprobs is not None or choice.content_filter_results is not None
+                    or delta.role is not None or delta.tool_calls is not None
+                    or delta.function_call is not None or delta.audio is not None):
+                text_only = False
+            if choice.finish_reason is not None:
+                state.finished = True
+        if wire.object != "chat.completion.chunk":
+            self.base = None  # Azure's asynchronous-filter chunks (the official filter)
+            return ()
+        meta = _meta(wire)
+        if text_only and meta == self.base_meta:
+            return self._text_events(wire)
+        events = self._full_events(RawChunk(self.tap.data).compute())
+        self.base, self.base_meta = self.snapshot_data(), meta
+        return events
+
+    def _text_events(self, wire: ChatCompletionChunk) -> list[Any]:
+        """A chunk that only adds text: O(1) events, built when taken, snapshots when read."""
+        choices = self.choices
+        if self.response_format is not None:
+            for choice in wire.choices:
+                self._update_parsed_content(choices[choice.index])
+        texts = [ChoiceText(index, state.content,
+                            0 if state.content is None else state.content.length,
+                            state.refusal, 0 if state.refusal is None else state.refusal.length,
+                            state.parsed, state.parsed_final)
+                 for index, state in choices.items()]
+        snapshot = self.snapshot = Snapshot(self.base, texts[0] if texts else None,
+                                            tuple(texts[1:]))
+        events: list[Any] = [ChunkEventItem(self.tap.data, snapshot)]
+        for choice in wire.choices:
+            state = choices[choice.index]
+            delta = choice.delta
+            text = state.content
+            if delta.content is not None and text is not None:
+                events.append(ContentDeltaItem(delta.content, TextPrefix(text, text.length),
+                                            state.parsed))
+            text = state.refusal
+            if delta.refusal is not None and text is not None:
+                events.append(RefusalDeltaItem(delta.refusal, TextPrefix(text, text.length)))
+        return events
+
+    def _full_events(self, chunk: Any) -> list[Any]:
         for choice in chunk.choices:
             self._update_parsed(choice)
-        self.snapshot = None
-        snapshot = self.current_snapshot()
+        snapshot = construct("ParsedChatCompletion", self.snapshot_data())
+        self.snapshot = Snapshot.built(snapshot)
         by_index = {c.index: c for c in snapshot.choices}
         events: list[Any] = [construct("ChunkEvent", {"type": "chunk", "chunk": chunk,
                                                       "snapshot": snapshot})]
@@ -142,11 +238,17 @@ class ChatEventConverter:
             self._done_events(choice, current, events)
         return events
 
+    def _update_parsed_content(self, state: _ChoiceState) -> None:
+        # The official helper parses the partial JSON content on every chunk.
+        if not state.parsed_final and state.content is not None:
+            content = state.content.text()
+            if content.lstrip():
+                state.parsed = _partial_json(content)
+
     def _update_parsed(self, choice: Any) -> None:
-        state = self.choices.setdefault(choice.index, _ChoiceState())
-        content = self.accumulator.current_content(choice.index)
-        if self.response_format is not None and not state.parsed_final and content.lstrip():
-            state.parsed = _partial_json(content)
+        state = self.choices[choice.index]
+        if self.response_format is not None:
+            self._update_parsed_content(state)
         for fragment in choice.delta.tool_calls or []:
             if fragment.index in state.done_tools:
                 continue

@@ -22,15 +22,17 @@ No pydantic at import time: a ``parsed`` value that is a pydantic model is dumpe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 import msgspec
 
 from ._json import dump_json
+from ._lazy import LAZY, LAZY_FIELDS, LazyField, value_of
+from ._mixins import MIXINS
 from ._schema import SCHEMA
 
-__all__ = ["BaseModel", "construct", "dump_json", "model_class"]
+__all__ = ["BaseModel", "construct", "dump_json", "instantiate", "model_class"]
 
 Kind = tuple[Any, ...]
 """``("model", key)``, ``("list", kind | None)``, ``("union", {tag: key})`` or ``("float",)``."""
@@ -39,13 +41,18 @@ Kind = tuple[Any, ...]
 class _Spec:
     """The fields of one type: attribute names, API keys and how to build each value."""
 
-    __slots__ = ("api_keys", "items", "kinds", "name")
+    __slots__ = ("api_keys", "attrs", "builders", "by_key", "items", "kinds", "name", "plain")
 
     def __init__(self, name: str, fields: list[tuple[str, str, Kind | None]]) -> None:
         self.name = name
         self.items = tuple((attr, key) for attr, key, _ in fields)
         self.kinds = {attr: kind for attr, _, kind in fields if kind is not None}
         self.api_keys = frozenset(key for _, key, _ in fields)
+        self.attrs = frozenset(attr for attr, _, _ in fields)
+        self.by_key = {key: attr for attr, key, _ in fields}
+        self.plain = all(attr == key for attr, key, _ in fields)
+        """Every attribute is named as its API key: API data can be copied in as it is."""
+        self.builders = {attr: _builder(kind) for attr, kind in self.kinds.items()}
 
 
 def _parse_kind(text: str) -> Kind | None:
@@ -74,6 +81,60 @@ def _parse_schema(text: str) -> dict[str, _Spec]:
     return specs
 
 
+_EMPTY: dict[str, Any] = {}
+
+
+def _builder(kind: Kind) -> Callable[[Any], Any]:
+    """How to turn one non-null API value of ``kind`` into its attribute value."""
+    tag = kind[0]
+    if tag == "model":
+        key: str = kind[1]
+
+        make: Callable[[Mapping[str, Any]], Any] | None = None
+
+        def build_model(value: Any) -> Any:
+            nonlocal make
+            if type(value) is dict or (
+                    isinstance(value, Mapping) and not isinstance(value, BaseModel)):
+                if make is None:
+                    make = _constructor(model_class(key))
+                return make(value)
+            return value
+
+        return build_model
+    if tag == "list":
+        if kind[1] is None:
+            return _same
+        inner = _builder(kind[1])
+
+        def build_list(value: Any) -> Any:
+            if type(value) is not list:
+                return value
+            return [None if item is None else inner(item) for item in value]
+
+        return build_list
+    if tag == "float":
+        return _as_float
+    tags: dict[str, str] = kind[1]
+
+    def build_union(value: Any) -> Any:
+        if isinstance(value, Mapping) and not isinstance(value, BaseModel):
+            tag = value.get("type")
+            key = tags.get(tag, "UnknownObject") if isinstance(tag, str) else "UnknownObject"
+            return model_class(key).construct(value)
+        return value
+
+    return build_union
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _as_float(value: Any) -> Any:
+    return float(value) if type(value) is int else value
+
+
 _SPECS = _parse_schema(SCHEMA)
 _SPECS["UnknownObject"] = _Spec("UnknownObject", [])
 _CLASSES: dict[str, type[BaseModel]] = {}
@@ -82,6 +143,10 @@ _CLASSES: dict[str, type[BaseModel]] = {}
 class BaseModel:
     """Base of every openai-shaped object (the official ``openai.BaseModel`` surface).
 
+    An object's ``__dict__`` holds the fields the API sent (its ``model_fields_set``) and,
+    under ``_extra``, the keys its type does not declare; a declared field that was not sent
+    reads as ``None`` from a class attribute. So building one from API data is a dict copy.
+
     >>> usage = construct("CompletionUsage", {"prompt_tokens": 1, "completion_tokens": 2,
     ...                                       "total_tokens": 3})
     >>> usage.model_dump()["prompt_tokens_details"] is None
@@ -89,8 +154,6 @@ class BaseModel:
     """
 
     _spec: ClassVar[_Spec] = _SPECS["UnknownObject"]
-    _fields_set: set[str]
-    _extra: dict[str, Any]
 
     def __init__(self, **data: Any) -> None:
         attrs = {attr: key for attr, key in self._spec.items}
@@ -102,9 +165,7 @@ class BaseModel:
     @classmethod
     def construct(cls, data: Mapping[str, Any]) -> Any:
         """Build from API data without validation (what the official client does)."""
-        self = object.__new__(cls)
-        self._fill(data)
-        return self
+        return _constructor(cls)(data)
 
     model_construct = construct
 
@@ -119,23 +180,26 @@ class BaseModel:
     def _fill(self, data: Mapping[str, Any]) -> None:
         spec = self._spec
         values = self.__dict__
-        kinds = spec.kinds
-        found: set[str] = set()
-        for attr, key in spec.items:
-            if key in data:
-                value = data[key]
-                kind = kinds.get(attr)
-                values[attr] = value if kind is None or value is None else _build(kind, value)
-                found.add(attr)
-            else:
-                values[attr] = None
+        by_key = spec.by_key
+        builders = spec.builders
         extra: dict[str, Any] = {}
-        if len(data) > len(found):
-            extra = {k: v for k, v in data.items() if k not in spec.api_keys}
-        object.__setattr__(self, "_fields_set", found)
-        object.__setattr__(self, "_extra", extra)
+        for key, value in data.items():
+            attr = by_key.get(key)
+            if attr is None:
+                extra[key] = value
+            elif value is None or attr not in builders:
+                values[attr] = value
+            else:
+                values[attr] = builders[attr](value)
+        if extra:
+            values["_extra"] = extra
 
     # -- attribute access ------------------------------------------------------------------
+
+    @property
+    def _extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = self.__dict__.get("_extra", _EMPTY)
+        return extra
 
     def __getattr__(self, name: str) -> Any:
         extra = self.__dict__.get("_extra")
@@ -146,15 +210,15 @@ class BaseModel:
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):
             object.__setattr__(self, name, value)
-        elif name in self.__dict__:
+        elif name in self._spec.attrs:
             self.__dict__[name] = value
-            self._fields_set.add(name)
         else:
-            self._extra[name] = value
+            self.__dict__.setdefault("_extra", {})[name] = value
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
+        values = self.__dict__
         for attr, _ in self._spec.items:
-            yield attr, self.__dict__[attr]
+            yield attr, value_of(values, attr)
         yield from self._extra.items()
 
     def __eq__(self, other: object) -> bool:
@@ -172,11 +236,13 @@ class BaseModel:
 
     @property
     def model_fields_set(self) -> set[str]:
-        return set(self._fields_set) | set(self._extra)
+        values = self.__dict__
+        return {attr for attr, _ in self._spec.items if attr in values} | set(self._extra)
 
     @property
     def model_extra(self) -> dict[str, Any]:
-        return self._extra
+        extra: dict[str, Any] = self.__dict__.setdefault("_extra", {})
+        return extra
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
         data = self.to_dict(mode="python") if deep else dict(self._api_items())
@@ -188,8 +254,8 @@ class BaseModel:
     def _api_items(self) -> Iterator[tuple[str, Any]]:
         values = self.__dict__
         for attr, key in self._spec.items:
-            if attr in self._fields_set:
-                yield key, values[attr]
+            if attr in values:
+                yield key, value_of(values, attr)
         yield from self._extra.items()
 
     def model_dump(
@@ -219,12 +285,11 @@ class BaseModel:
     def _dump(self, options: _DumpOptions) -> dict[str, Any]:
         out: dict[str, Any] = {}
         values = self.__dict__
-        fields_set = self._fields_set
         skip_none = options.exclude_none or options.exclude_defaults
         for attr, key in self._spec.items:
-            if options.exclude_unset and attr not in fields_set:
+            if options.exclude_unset and attr not in values:
                 continue
-            value = values[attr]
+            value = value_of(values, attr)
             if value is None and skip_none:
                 continue
             out[key if options.by_alias else attr] = _dump(value, options)
@@ -350,92 +415,67 @@ def _dump(value: Any, options: _DumpOptions) -> Any:
     return value
 
 
-def _build(kind: Kind, value: Any) -> Any:
-    tag = kind[0]
-    if tag == "model":
-        if isinstance(value, Mapping) and not isinstance(value, BaseModel):
-            return model_class(kind[1]).construct(value)
-        return value
-    if tag == "list":
-        inner = kind[1]
-        if inner is None or not isinstance(value, list):
-            return value
-        return [None if item is None else _build(inner, item) for item in value]
-    if tag == "float":
-        return float(value) if type(value) is int else value
-    if isinstance(value, Mapping) and not isinstance(value, BaseModel):
-        key = kind[1].get(value.get("type"), "UnknownObject")
-        return model_class(key).construct(value)
-    return value
-
-
 def model_class(key: str) -> type[BaseModel]:
     """The class for a schema key (``"ChatCompletion"``, ``"chunk.Choice"``, ...)."""
     cls = _CLASSES.get(key)
     if cls is None:
         spec = _SPECS[key]
-        bases: tuple[type, ...] = (*_MIXINS.get(key, ()), BaseModel)
-        namespace = {"_spec": spec, "__module__": "oxide_rx.compat.types", "__slots__": ()}
-        cls = _CLASSES[key] = type(spec.name, bases, {**namespace, "__qualname__": spec.name})
+        bases: tuple[type, ...] = (*MIXINS.get(key, ()), BaseModel)
+        namespace: dict[str, Any] = {"_spec": spec, "__module__": "oxide_rx.compat.types",
+                                     "__slots__": ()}
+        # A field that was not sent reads as None; one that may be deferred computes itself.
+        namespace.update(dict.fromkeys(spec.attrs))
+        namespace.update({attr: LazyField(attr) for attr in LAZY.get(key, ())})
+        # setdefault: a synchronous client's thread may build the same class at once.
+        cls = _CLASSES.setdefault(
+            key, type(spec.name, bases, {**namespace, "__qualname__": spec.name}))
+        if key in LAZY:
+            LAZY_FIELDS[cls] = LAZY[key]
     return cls
 
 
 def construct(key: str, data: Mapping[str, Any]) -> Any:
     """An object of the schema type ``key`` from API data (a ``dict`` decoded from JSON)."""
-    return model_class(key).construct(data)
+    return _constructor(model_class(key))(data)
 
 
-class _ResponseText:
-    """``Response.output_text``: every ``output_text`` part of every message, joined."""
-
-    __slots__ = ()
-
-    @property
-    def output_text(self) -> str:
-        texts: list[str] = []
-        for item in getattr(self, "output", None) or []:
-            if getattr(item, "type", None) == "message":
-                for part in getattr(item, "content", None) or []:
-                    if getattr(part, "type", None) == "output_text":
-                        texts.append(part.text)
-        return "".join(texts)
+def instantiate(cls: type[BaseModel], values: dict[str, Any]) -> Any:
+    """An object of ``cls`` whose attribute values are given as they are: nested objects
+    already built, or :class:`Deferred`. What the stream converters use per event."""
+    self = object.__new__(cls)
+    self.__dict__.update(values)
+    return self
 
 
-class _ParsedOutput:
-    """``ParsedResponse.output_parsed``: the first parsed ``output_text``."""
-
-    __slots__ = ()
-
-    @property
-    def output_parsed(self) -> Any:
-        for item in getattr(self, "output", None) or []:
-            if getattr(item, "type", None) == "message":
-                for part in getattr(item, "content", None) or []:
-                    parsed = getattr(part, "parsed", None)
-                    if getattr(part, "type", None) == "output_text" and parsed:
-                        return parsed
-        return None
+_CONSTRUCTORS: dict[type[BaseModel], Callable[[Mapping[str, Any]], Any]] = {}
 
 
-class _Page:
-    """``SyncPage`` / ``AsyncPage``: iterating yields the items (the official pages do)."""
+def _constructor(cls: type[BaseModel]) -> Callable[[Mapping[str, Any]], Any]:
+    """``cls.construct`` as one function: building objects is the compat layer's hot path.
 
-    __slots__ = ()
+    When every key of the data is declared under its own name (nearly always), the data is
+    copied into the new object's ``__dict__`` in one step and only fields holding nested
+    objects are converted.
+    """
+    make = _CONSTRUCTORS.get(cls)
+    if make is not None:
+        return make
+    spec = cls._spec
+    new = object.__new__
+    api_keys = spec.api_keys if spec.plain else frozenset()
+    builders = tuple(spec.builders.items())
 
-    def __iter__(self) -> Iterator[Any]:
-        return iter(getattr(self, "data", None) or [])
+    def construct(data: Mapping[str, Any]) -> Any:
+        self = new(cls)
+        if api_keys.issuperset(data):
+            values = self.__dict__
+            values.update(data)
+            for attr, build in builders:
+                value = values.get(attr)
+                if value is not None:
+                    values[attr] = build(value)
+        else:
+            self._fill(data)
+        return self
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        for item in getattr(self, "data", None) or []:
-            yield item
-
-    def has_next_page(self) -> bool:
-        return False
-
-
-_MIXINS: dict[str, tuple[type, ...]] = {
-    "Response": (_ResponseText,),
-    "ParsedResponse": (_ResponseText, _ParsedOutput),
-    "SyncPage": (_Page,),
-    "AsyncPage": (_Page,),
-}
+    return _CONSTRUCTORS.setdefault(cls, construct)

@@ -20,11 +20,29 @@ from .._exceptions import ResponseFailedError
 from ..events import ContentDelta, Event, ToolCallDelta
 from ._core import RawTap
 from ._errors import APIError
+from ._lazy import Deferred
 from ._models import construct
 from ._parsing import parse_content, parse_tool_arguments
 from ._schema import RESPONSE_EVENTS
 
 __all__ = ["HelperEventConverter", "RawEventConverter", "parse_response"]
+
+
+class CoreSnapshot(Deferred, gc=False):
+    """A delta event's ``snapshot``: the core event's own lazy snapshot, read when needed.
+
+    Building it per event would copy the text so far every time (quadratic over a stream).
+    The core's buffers belong to the event loop's thread, hence ``thread_safe = False``.
+    """
+
+    thread_safe = False
+    event: ContentDelta | ToolCallDelta
+
+    def compute(self) -> str:
+        event = self.event
+        if isinstance(event, ContentDelta):
+            return event.snapshot
+        return event.arguments_snapshot
 
 
 def event_object(data: Mapping[str, Any]) -> Any:
@@ -77,12 +95,11 @@ class HelperEventConverter(RawEventConverter):
         items: list[Any] = []
         pending, self.pending = self.pending, None
         if pending is not None:
-            snapshot = None
-            if isinstance(event, ContentDelta):
-                snapshot = event.snapshot
-            elif isinstance(event, ToolCallDelta):
-                snapshot = event.arguments_snapshot
-            items.append(construct(_HELPER[pending["type"]], {**pending, "snapshot": snapshot}))
+            snapshot: CoreSnapshot | None = None
+            if isinstance(event, ContentDelta | ToolCallDelta):
+                snapshot = CoreSnapshot(event)
+            pending["snapshot"] = snapshot
+            items.append(construct(_HELPER[pending["type"]], pending))
         return items + super().on_event(event)
 
     def convert(self, data: dict[str, Any]) -> list[Any]:

@@ -6,6 +6,12 @@ emitted (so snapshots are exact). The objects go into a *sink*: an asyncio queue
 :class:`AsyncStream`, a thread-safe queue for the synchronous :class:`Stream` (whose consumer
 thread then never waits on a coroutine per item).
 
+A converter may queue a :class:`~._models.Deferred` instead of an object: everything the
+object depends on, captured at that event, with the object built when the consumer takes it.
+A network read delivers dozens of events at once, and queued objects that the garbage
+collector tracks would make it run (and promote them) again and again; what is queued is not
+tracked.
+
 Both iterate once, close the connection on ``close()`` / leaving ``with``, and raise the
 official exceptions (:func:`~._errors.translate`).
 """
@@ -15,14 +21,16 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
+import msgspec
 from reactivex import abc
 
 from .._stream import StreamHandle
 from ._errors import Request, Response, translate
+from ._lazy import Deferred, settle
 from ._loop import LoopThread
 
 __all__ = ["AsyncStream", "Converter", "Relay", "Stream"]
@@ -31,9 +39,9 @@ _T = TypeVar("_T")
 
 
 class Converter(Protocol):
-    """Turns core events into official objects (runs on the loop thread)."""
+    """Turns core events into official objects or :class:`Deferred` ones (on the loop thread)."""
 
-    def on_event(self, event: Any) -> list[Any]: ...
+    def on_event(self, event: Any) -> Sequence[Any]: ...
     def on_end(self, error: BaseException | None) -> tuple[list[Any], BaseException | None]:
         """Items still pending and the error to raise (``None``: end normally)."""
         ...
@@ -61,7 +69,8 @@ class _AsyncSink:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def get(self) -> Any:
+    async def wait(self) -> Any:
+        """The next item, once there is one (``__anext__`` takes a queued one without this)."""
         while not self.items:
             if self.end is not None:
                 if self.end[0] is not None:
@@ -75,32 +84,35 @@ class _AsyncSink:
         return self.items.popleft()
 
 
-_END = object()
+class _End(msgspec.Struct, gc=False):
+    error: BaseException | None
 
 
 class _ThreadSink:
     __slots__ = ("ended", "queue")
 
     def __init__(self) -> None:
-        self.queue: queue.SimpleQueue[tuple[object, Any]] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.ended = False
 
     def put(self, item: Any) -> None:
-        self.queue.put((None, item))
+        self.queue.put(settle(item))  # runs on the loop thread; the consumer is another
 
     def finish(self, error: BaseException | None) -> None:
         if not self.ended:
             self.ended = True
-            self.queue.put((_END, error))
+            self.queue.put(_End(error))
 
     def get(self) -> Any:
-        marker, value = self.queue.get()
-        if marker is _END:
-            self.queue.put((marker, value))  # every later call ends the same way
-            if value is not None:
-                raise value
+        item = self.queue.get()
+        if type(item) is _End:
+            self.queue.put(item)  # every later call ends the same way
+            if item.error is not None:
+                raise item.error
             raise StopIteration
-        return value
+        if isinstance(item, Deferred):
+            return item.compute()
+        return item
 
 
 class Relay(abc.ObserverBase[Any]):
@@ -179,15 +191,22 @@ class AsyncStream(_Base, Generic[_T]):
         return self
 
     async def __anext__(self) -> _T:
-        self._start_on_loop()
-        try:
-            item: _T = await self._sink.get()
-        except StopAsyncIteration:
-            raise
-        except BaseException:
-            await self.close()
-            raise
-        return item
+        items = self._sink.items
+        if items:
+            item = items.popleft()  # the common case: no coroutine and no wait
+        else:
+            self._start_on_loop()
+            try:
+                item = await self._sink.wait()
+            except StopAsyncIteration:
+                raise
+            except BaseException:
+                await self.close()
+                raise
+        if isinstance(item, Deferred):
+            item = item.compute()
+        result: _T = item
+        return result
 
     async def close(self) -> None:
         """Close the response and release the connection."""
