@@ -130,15 +130,16 @@ class _Audio:
 
 class _ChoiceState:
     __slots__ = (
-        "audio", "content", "content_filter_results", "current_tool", "finish_reason",
-        "finished", "function_call", "index", "logprobs_content", "logprobs_refusal",
-        "logprobs_seen", "parsed", "refusal", "role", "tool_calls",
+        "audio", "content", "content_filter_results", "content_length", "current_tool",
+        "finish_reason", "finished", "function_call", "index", "logprobs_content",
+        "logprobs_refusal", "logprobs_seen", "parsed", "refusal", "role", "tool_calls",
     )
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.role: str | None = None
         self.content: TextBuffer | None = None
+        self.content_length = 0  # len(self.content), kept here (see handle_chunk)
         self.refusal: TextBuffer | None = None
         self.tool_calls: dict[int, _ToolCall] = {}
         self.current_tool: _ToolCall | None = None
@@ -258,33 +259,61 @@ class ChatCompletionAccumulator:
 
     def handle_chunk(self, chunk: ChatCompletionChunk) -> list[Event]:
         """Merge one chunk; return the events it causes (``Chunk`` first)."""
+        # This runs once per streamed chunk, so the common chunk (one choice, a text delta)
+        # takes a straight path: locals, no helper call, rare fields tested together.
         events: list[Event] = [Chunk(chunk)]
-        if chunk.id and not self._id:
+        if not self._id and chunk.id:
             self._id = chunk.id
-        if chunk.created:
-            self._created = chunk.created
-        if chunk.model:
-            self._model = chunk.model
-        if chunk.system_fingerprint is not None:
-            self._system_fingerprint = chunk.system_fingerprint
-        if chunk.service_tier is not None:
-            self._service_tier = chunk.service_tier
-        if chunk.moderation is not None:
-            self._moderation = chunk.moderation
-        if chunk.prompt_filter_results is not None:
-            self._prompt_filter_results = chunk.prompt_filter_results
+        if created := chunk.created:
+            self._created = created
+        if model := chunk.model:
+            self._model = model
+        if (fingerprint := chunk.system_fingerprint) is not None:
+            self._system_fingerprint = fingerprint
+        if (tier := chunk.service_tier) is not None:
+            self._service_tier = tier
+        if chunk.moderation is not None or chunk.prompt_filter_results is not None:
+            self._merge_filters(chunk)
 
+        states = self._choices
         for choice in chunk.choices:
-            state = self._choices.get(choice.index)
+            state = states.get(choice.index)
             if state is None:
-                state = self._choices[choice.index] = _ChoiceState(choice.index)
-            self._apply_choice(state, choice, events)
+                state = states[choice.index] = _ChoiceState(choice.index)
+            delta = choice.delta
+            text = delta.content
+            if text is not None:
+                buffer = state.content
+                if buffer is None:
+                    buffer = state.content = TextBuffer()
+                buffer.append(text)
+                # The length is counted here: len(buffer) is a Python-level call. Positional
+                # arguments, because msgspec matches keywords by name, which costs more.
+                length = state.content_length = state.content_length + len(text)
+                events.append(ContentDelta(text, buffer, length, state.index))
+            if (
+                delta.role is not None
+                or delta.refusal is not None
+                or delta.tool_calls
+                or delta.function_call is not None
+                or delta.audio is not None
+                or choice.logprobs is not None
+                or choice.content_filter_results is not None
+                or choice.finish_reason is not None
+            ):
+                self._apply_choice(state, choice, events)
 
         usage = chunk.usage
         if usage is not None:
             self.usage = usage
             events.append(Usage(usage))
         return events
+
+    def _merge_filters(self, chunk: ChatCompletionChunk) -> None:
+        if chunk.moderation is not None:
+            self._moderation = chunk.moderation
+        if chunk.prompt_filter_results is not None:
+            self._prompt_filter_results = chunk.prompt_filter_results
 
     def finish(self) -> list[Event]:
         """Call at the end of the stream (``[DONE]``): the done events of every choice that
@@ -298,18 +327,11 @@ class ChatCompletionAccumulator:
         return events
 
     def _apply_choice(self, state: _ChoiceState, choice: Choice, events: list[Event]) -> None:
+        """Everything of a choice's chunk but its content (handled in :meth:`handle_chunk`)."""
         delta = choice.delta
         index = state.index
         if delta.role is not None and state.role is None:
             state.role = delta.role
-
-        text = delta.content
-        if text is not None:
-            buffer = state.content
-            if buffer is None:
-                buffer = state.content = TextBuffer()
-            buffer.append(text)
-            events.append(ContentDelta(text, buffer, len(buffer), choice=index))
 
         text = delta.refusal
         if text is not None:
@@ -317,7 +339,7 @@ class ChatCompletionAccumulator:
             if buffer is None:
                 buffer = state.refusal = TextBuffer()
             buffer.append(text)
-            events.append(RefusalDelta(text, buffer, len(buffer), choice=index))
+            events.append(RefusalDelta(text, buffer, len(buffer), index))
 
         superseded = None
         if delta.tool_calls:

@@ -110,6 +110,24 @@ class ResponseAccumulator:
             self.last_sequence_number = seq
         self._snapshot = None
         out: list[object] = [event]
+        if type(event) is rt.OutputTextDelta:
+            # Nearly every event of a stream: handled here, without a dispatch and a call.
+            index = event.output_index
+            state = self._items.get(index)
+            part = None if state is None else state.parts.get(event.content_index)
+            if part is None:
+                part = self._part(index, event.item_id, event.content_index, rt.Message)
+            # PartState.append, inline. Positional arguments: msgspec matches keywords by
+            # name, which costs more.
+            delta = event.delta
+            buffer = part.buffer
+            buffer.append(delta)
+            length = part.length = part.length + len(delta)
+            out.append(ev.ContentDelta(delta, buffer, length, 0, index))
+            if event.logprobs:  # often an empty list: no LogprobsDelta then
+                part.logprobs.extend(event.logprobs)
+                out.append(ev.LogprobsDelta(event.logprobs, None, 0, index))
+            return out
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event, out)
@@ -216,28 +234,18 @@ class ResponseAccumulator:
 
     # ------------------------------------------------------------------ text parts
 
-    def _on_text_delta(self, event: rt.OutputTextDelta, out: list[object]) -> None:
-        index = event.output_index
-        part = self._part(index, event.item_id, event.content_index, rt.Message)
-        part.buffer.append(event.delta)
-        out.append(ev.ContentDelta(event.delta, part.buffer, len(part.buffer), output_index=index))
-        if event.logprobs:
-            part.logprobs.extend(event.logprobs)
-            out.append(ev.LogprobsDelta(content=event.logprobs, output_index=index))
-
     def _on_refusal_delta(self, event: rt.RefusalDelta, out: list[object]) -> None:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Message, rt.RefusalPart)
-        part.buffer.append(event.delta)
-        out.append(ev.RefusalDelta(event.delta, part.buffer, len(part.buffer), output_index=index))
+        length = part.append(event.delta)
+        out.append(ev.RefusalDelta(event.delta, part.buffer, length, 0, index))
 
     def _on_reasoning_text_delta(self, event: rt.ReasoningTextDelta, out: list[object]) -> None:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Reasoning,
                           rt.ReasoningTextPart)
-        part.buffer.append(event.delta)
-        out.append(ev.ReasoningDelta(event.delta, part.buffer, len(part.buffer),
-                                      output_index=index))
+        length = part.append(event.delta)
+        out.append(ev.ReasoningDelta(event.delta, part.buffer, length, 0, index))
 
     def _on_text_done(self, event: Any, out: list[object]) -> None:
         kind: type
@@ -282,9 +290,8 @@ class ResponseAccumulator:
 
     def _on_summary_delta(self, event: rt.ReasoningSummaryTextDelta, out: list[object]) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
-        part.buffer.append(event.delta)
-        out.append(ev.ReasoningDelta(event.delta, part.buffer, len(part.buffer),
-                                      output_index=event.output_index))
+        length = part.append(event.delta)
+        out.append(ev.ReasoningDelta(event.delta, part.buffer, length, 0, event.output_index))
 
     def _on_summary_done(self, event: rt.ReasoningSummaryTextDone, out: list[object]) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
@@ -389,7 +396,6 @@ _HANDLERS: dict[type, _Handler] = {
     rt.OutputItemDone: ResponseAccumulator._on_item_done,
     rt.ContentPartAdded: ResponseAccumulator._on_part_added,
     rt.ContentPartDone: ResponseAccumulator._on_part_done,
-    rt.OutputTextDelta: ResponseAccumulator._on_text_delta,
     rt.OutputTextDone: ResponseAccumulator._on_text_done,
     rt.OutputTextAnnotationAdded: ResponseAccumulator._on_annotation,
     rt.RefusalDelta: ResponseAccumulator._on_refusal_delta,

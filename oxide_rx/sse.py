@@ -14,10 +14,15 @@ recorded file or a test list::
     [ServerSentEvent(data='2', event='message', id='', retry=None)]
 
 Lines are split on bytes and each complete line is decoded once, so a read costs a few C-level
-passes plus one small Python step per line; there is no per-byte Python loop.
+passes plus one small Python step per line; there is no per-byte Python loop. The common block
+shapes (``data: ...`` and ``event: ...`` + ``data: ...``, LF-terminated) take one step per
+*event* instead, and runs of blank lines are collapsed before splitting (see
+:meth:`SSEDecoder.feed`).
 """
 
 from __future__ import annotations
+
+import re
 
 import msgspec
 
@@ -32,6 +37,24 @@ _BOM = b"\xef\xbb\xbf"
 # A line carries its field name besides the data; allow that much on top of max_event_size so an
 # event of exactly max_event_size bytes is accepted however its line arrives.
 _LINE_SLACK = 64
+
+# Where a block ends in an LF-only read: a line terminator and a blank line, plus any further
+# blank lines. Those find nothing pending (the first one dispatched), so they change nothing
+# and are skipped with the separator; a run of a million LFs is one match. (The regex split is
+# also faster than bytes.split(b"\n\n"), whose search stumbles on every lone LF.)
+_BLOCK_END = re.compile(rb"\n\n+")
+# Event types by their whole `event: ` line (LF included), shared by every decoder: a stream
+# uses a few dozen types, so the usual line is one lookup instead of being checked, cut and
+# decoded per event. Only lines that passed those checks go in; the size bound keeps a hostile
+# stream from growing it.
+_EVENT_LINES: dict[bytes, str] = {}
+_EVENT_LINES_MAX = 512
+
+# Runs of blank lines with any terminators, for reads that split() handles: five or more CR/LF
+# bytes hold at least three terminators (a CRLF is two bytes), so a terminator and two blank
+# lines or more, the same as "\n\n". Runs of up to four are left alone: "\r\n\r\n" ends
+# every block of a CRLF stream.
+_TERMINATOR_RUN = re.compile(rb"[\r\n]{5,}")
 
 
 class ServerSentEvent(msgspec.Struct, frozen=True, gc=False):
@@ -62,21 +85,45 @@ class _LineSplitter:
     ([b'a'], [], [b'b'])
     """
 
-    __slots__ = ("_after_cr", "_at_start", "_max_line", "_partial", "_start")
+    __slots__ = ("_after_cr", "_at_start", "_max_line", "_start", "partial", "plain")
 
     def __init__(self, max_line: int) -> None:
         self._max_line = max_line
-        self._partial = bytearray()
-        self._after_cr = False
-        self._at_start = True
-        self._start = b""
+        self.reset()
 
     def reset(self) -> None:
         """Forget the partial line; the next byte starts a new stream (a BOM is stripped again)."""
-        self._partial = bytearray()
+        self.partial = bytearray()  # the line so far, while its terminator has not come
         self._after_cr = False
         self._at_start = True
         self._start = b""
+        # Past the stream start and no CR pending: a read without CR then needs none of
+        # split()'s special cases, so the decoder may split it itself (take/keep).
+        self.plain = False
+
+    def take(self, chunk: bytes) -> bytes | None:
+        """A read without CR, joined to the partial line before it (so it starts at a line start).
+
+        ``None`` when it completes no line: it was added to the partial line. Only when
+        :attr:`plain`; the unterminated end of the result must come back through :meth:`keep`.
+        """
+        partial = self.partial
+        if not partial:
+            return chunk
+        partial += chunk
+        if 0x0A not in chunk:
+            if len(partial) > self._max_line:
+                raise _line_too_long(len(partial), self._max_line)
+            return None
+        text = bytes(partial)
+        partial.clear()
+        return text
+
+    def keep(self, tail: bytes) -> None:
+        """Keep the unterminated last line of a read taken with :meth:`take`."""
+        if len(tail) > self._max_line:
+            raise _line_too_long(len(tail), self._max_line)
+        self.partial += tail
 
     def split(self, chunk: bytes) -> list[bytes]:
         """Complete lines of ``chunk`` (terminators removed); keeps the unterminated rest."""
@@ -90,6 +137,7 @@ class _LineSplitter:
                 return []
             self._at_start = False
             self._start = b""
+            self.plain = not self._after_cr
             if chunk.startswith(_BOM):
                 chunk = chunk[3:]
         if self._after_cr:
@@ -97,20 +145,20 @@ class _LineSplitter:
             if not chunk:
                 return []
             self._after_cr = False
+            self.plain = True
             if chunk[0] == 0x0A:
                 chunk = chunk[1:]
-        partial = self._partial
+        partial = self.partial
         if partial:
             partial += chunk
             if 0x0A not in chunk and 0x0D not in chunk:
                 if len(partial) > self._max_line:
-                    raise SSEError(
-                        f"SSE line too long: {len(partial)} bytes buffered without a line "
-                        f"terminator, over the limit of {self._max_line} bytes (max_event_size)"
-                    )
+                    raise _line_too_long(len(partial), self._max_line)
                 return []
             chunk = bytes(partial)
             partial.clear()
+        # A hostile "newline bomb" would otherwise cost a list entry and a loop step per line.
+        chunk = _TERMINATOR_RUN.sub(b"\n\n", chunk)
         # Lines end with CRLF, LF or CR, and nothing else (not U+2028, VT, FF, ...).
         # https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
         # Membership is tested with ints (0x0D is CR): that is a plain memchr, while a bytes
@@ -126,6 +174,7 @@ class _LineSplitter:
             last = chunk[-1]
             if last == 0x0D:
                 self._after_cr = True
+                self.plain = False
                 tail = b""
             elif last == 0x0A:
                 tail = b""
@@ -133,16 +182,13 @@ class _LineSplitter:
                 tail = lines.pop()
         if tail:
             if len(tail) > self._max_line:
-                raise SSEError(
-                    f"SSE line too long: {len(tail)} bytes without a line terminator, "
-                    f"over the limit of {self._max_line} bytes (max_event_size)"
-                )
+                raise _line_too_long(len(tail), self._max_line)
             partial += tail
         return lines
 
     def flush(self) -> list[bytes]:
         """At end of input: the unterminated last line, if any, then a fresh start."""
-        rest = bytes(self._partial) or self._start
+        rest = bytes(self.partial) or self._start
         self.reset()
         return [rest] if rest else []
 
@@ -176,6 +222,7 @@ class SSEDecoder:
         "_lines",
         "_max_data",
         "_more_data",
+        "_pending",
         "_retry",
     )
 
@@ -197,6 +244,8 @@ class SSEDecoder:
         self._data_size = 0
         self._event_type = b""
         self._block_retry: int | None = None
+        # Lines of the current block were interpreted (it may hold data, an id, ...).
+        self._pending = False
 
     @property
     def last_event_id(self) -> str:
@@ -235,11 +284,79 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one read; returns the events it completed, in order."""
-        lines = self._lines.split(chunk)
-        if not lines:
-            return []
+        splitter = self._lines
         events: list[ServerSentEvent] = []
-        # The loop runs once per line of every read: state lives in locals until it ends.
+        if not splitter.plain or 0x0D in chunk:
+            lines = splitter.split(chunk)
+            if lines:
+                self._interpret(lines, events)
+            return events
+        # The fast path, for reads without CR (every API stream): split the read into blocks
+        # at blank lines, so the usual block is one loop step instead of one per line plus
+        # the blank one. `text` starts at a line start: the partial line is in front of it.
+        if splitter.partial:
+            text = splitter.take(chunk)
+            if text is None:
+                return events
+        else:
+            text = chunk
+        blocks = _BLOCK_END.split(text)
+        rest = blocks.pop()  # after the last blank line: lines of a block still open
+        if rest:
+            rest, newline, tail = rest.rpartition(b"\n")
+            if tail:
+                splitter.keep(tail)  # an unterminated line (first: it may be too long)
+            rest_lines = rest.split(b"\n") if newline else None
+        else:
+            rest_lines = None
+        max_data = self._max_data
+        may_exceed = len(text) > max_data  # else no block can hold too much data
+        event_id = self._last_event_id
+        append = events.append
+        # Lines of the first block may have come in earlier reads: then it is not one piece.
+        pending = self._pending
+        for block in blocks:
+            if not pending:
+                # Shortcuts that give exactly what the line loop gives, for the two shapes that
+                # make up API streams: one `data: ` line, or an `event: ` line and a `data: `
+                # line (the Responses API). Nothing is pending, so the last event ID stands.
+                head, found, data = block.partition(b"data: ")
+                if found and 0x0A not in data:
+                    if not head:
+                        if may_exceed and len(data) > max_data:
+                            raise _too_large(len(data), max_data)
+                        append(ServerSentEvent(
+                            data.decode("utf-8", "replace"), "message", event_id, None
+                        ))
+                        continue
+                    event_type = _EVENT_LINES.get(head)
+                    # Else `head` must be exactly one `event: ` line, LF-terminated.
+                    if event_type is None and head.startswith(b"event: ") and (
+                        head.find(0x0A) == len(head) - 1
+                    ):
+                        name = head[7:-1]
+                        event_type = name.decode("utf-8", "replace") if name else "message"
+                        if len(_EVENT_LINES) < _EVENT_LINES_MAX:
+                            _EVENT_LINES[head] = event_type
+                    if event_type is not None:
+                        if may_exceed and len(data) > max_data:
+                            raise _too_large(len(data), max_data)
+                        append(ServerSentEvent(
+                            data.decode("utf-8", "replace"), event_type, event_id, None
+                        ))
+                        continue
+            pending = False  # the block's blank line dispatches whatever was pending
+            lines = block.split(b"\n")
+            lines.append(b"")
+            self._interpret(lines, events)
+            event_id = self._last_event_id
+        if rest_lines is not None:
+            self._interpret(rest_lines, events)
+        return events
+
+    def _interpret(self, lines: list[bytes], events: list[ServerSentEvent]) -> None:
+        """Interpret complete lines (terminators removed), appending dispatched events."""
+        # The loop runs once per line: state lives in locals until it ends.
         max_data = self._max_data
         data = self._data
         more_data = self._more_data
@@ -300,10 +417,7 @@ class SSEDecoder:
                     more_data.append(value)
                     data_size += 1 + len(value)
                 if data_size > max_data:
-                    raise SSEError(
-                        f"SSE event too large: its data exceeds max_event_size "
-                        f"({data_size} > {max_data} bytes)"
-                    )
+                    raise _too_large(data_size, max_data)
             elif name == b"event":
                 event_type = value
             elif name == b"id":
@@ -322,4 +436,17 @@ class SSEDecoder:
         self._block_retry = block_retry
         self._id_buffer = id_buffer
         self._last_event_id = last_event_id
-        return events
+        self._pending = bool(lines[-1])  # a blank line last: the block was dispatched
+
+
+def _too_large(size: int, limit: int) -> SSEError:
+    return SSEError(
+        f"SSE event too large: its data exceeds max_event_size ({size} > {limit} bytes)"
+    )
+
+
+def _line_too_long(size: int, limit: int) -> SSEError:
+    return SSEError(
+        f"SSE line too long: {size} bytes without a line terminator, "
+        f"over the limit of {limit} bytes (max_event_size)"
+    )

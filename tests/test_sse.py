@@ -370,3 +370,13 @@ def test_server_sent_event_is_immutable() -> None:
 def test_server_sent_event_field_order() -> None:
     names = [field.name for field in msgspec.structs.fields(ServerSentEvent)]
     assert names == ["data", "event", "id", "retry"]
+
+
+def test_a_newline_bomb_dispatches_nothing_and_the_next_event_still_arrives() -> None:
+    decoder = SSEDecoder(max_event_size=1024)
+    blank = b"\n" * (8 * 1024 * 1024)
+    events = []
+    for start in range(0, len(blank), 16384):
+        events += decoder.feed(blank[start:start + 16384])
+    events += decoder.feed(b"\r\n\r\r\n" * 1000 + b"data: after\n\n")
+    assert [e.data for e in events] == ["after"]
