@@ -211,6 +211,9 @@ class ChatCompletionAccumulator:
         self.tool_types: Mapping[str, type] = tool_types or {}
         self.usage: CompletionUsage | None = None
         """The last non-null usage seen."""
+        self.emit_chunks = True
+        """Whether to emit a ``Chunk`` event per chunk. A stream turns it off while no
+        subscriber could receive one (only ``on()`` callbacks for other event types)."""
         self._choices: dict[int, _ChoiceState] = {}
         self._id = ""
         self._created = 0
@@ -261,7 +264,7 @@ class ChatCompletionAccumulator:
         """Merge one chunk; return the events it causes (``Chunk`` first)."""
         # This runs once per streamed chunk, so the common chunk (one choice, a text delta)
         # takes a straight path: locals, no helper call, rare fields tested together.
-        events: list[Event] = [Chunk(chunk)]
+        events: list[Event] = [Chunk(chunk)] if self.emit_chunks else []
         if not self._id and chunk.id:
             self._id = chunk.id
         if created := chunk.created:

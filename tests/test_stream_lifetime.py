@@ -211,3 +211,30 @@ async def test_async_with_stream_aborts_on_exit() -> None:
         await server.wait_for_disconnects(1, timeout=5)
         assert stream.finished
         await _close(stream)
+
+
+async def test_raw_chunks_reach_every_subscriber_that_can_receive_them() -> None:
+    async with MockServer() as server:
+        server.enqueue(Scenario.synthetic(events=40, delta="abcd", interval=0.002))
+        stream = await _stream(server)
+        typed: list[Any] = []
+        stream.on(ox.ContentDelta, typed.append)  # cannot receive Chunk: none needed yet
+        everything: list[Any] = []
+        halfway = asyncio.Event()
+
+        def attach_late(event: ox.ContentDelta) -> None:
+            if len(typed) == 10 and not everything:
+                stream.events.subscribe(everything.append)
+                halfway.set()
+
+        stream.on(ox.ContentDelta, attach_late)
+        as_events: list[Any] = []
+        stream.on(ox.Event, as_events.append)  # Event is Chunk's base: gets every Chunk
+        await stream.final_completion()
+        await _close(stream)
+    assert halfway.is_set()
+    chunks = [e for e in as_events if isinstance(e, ox.Chunk)]
+    deltas = [e for e in as_events if isinstance(e, ox.ContentDelta)]
+    assert len(chunks) >= len(deltas) == len(typed) > 40  # a role chunk with "" first
+    late_chunks = [e for e in everything if isinstance(e, ox.Chunk)]
+    assert late_chunks and late_chunks[-1] == chunks[-1]
