@@ -26,3 +26,18 @@ def corpus_files(prefix: str) -> list[Path]:
     if not CORPUS.is_dir():
         return []
     return sorted(CORPUS.glob(f"{prefix}*.sse"))
+
+
+def read_frames(path: Path) -> list[bytes]:
+    """The ``data:`` payloads of a recorded chat stream, up to ``[DONE]`` (simple framing)."""
+    payloads = []
+    for block in path.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n"):
+        lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n")
+                 if line.startswith(b"data:")]
+        if not lines:
+            continue
+        data = b"\n".join(lines)
+        if data == b"[DONE]":
+            break
+        payloads.append(data)
+    return payloads

@@ -17,7 +17,7 @@ import pydantic
 import pytest
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk as SdkChunk
-from support import CORPUS, corpus_files, needs_shared
+from support import CORPUS, corpus_files, needs_shared, read_frames
 
 from oxide_rx._chat_state import ChatCompletionAccumulator
 from oxide_rx.events import (
@@ -105,21 +105,6 @@ OFFICIAL_NAMES = {
     "logprobs.content.delta": "LogprobsDelta",
     "logprobs.refusal.delta": "LogprobsDelta",
 }
-
-
-def read_frames(path: Path) -> list[bytes]:
-    """The ``data:`` payloads of a recorded chat stream, up to ``[DONE]``."""
-    payloads = []
-    for block in path.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n"):
-        lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n")
-                 if line.startswith(b"data:")]
-        if not lines:
-            continue
-        data = b"\n".join(lines)
-        if data == b"[DONE]":
-            break
-        payloads.append(data)
-    return payloads
 
 
 def run_ours(path: Path) -> tuple[list[list[Event]], ChatCompletionAccumulator]:

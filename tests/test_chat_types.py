@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from support import corpus_files
+from support import corpus_files, read_frames
 
 from oxide_rx.types.chat import (
     CHUNK_DECODER,
@@ -18,21 +18,6 @@ from oxide_rx.types.chat import (
 )
 
 CHAT_FILES = corpus_files("chat-")
-
-
-def read_frames(path: Path) -> list[bytes]:
-    """The ``data:`` payloads of a recorded chat stream, up to ``[DONE]``."""
-    payloads = []
-    for block in path.read_bytes().replace(b"\r\n", b"\n").split(b"\n\n"):
-        lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n")
-                 if line.startswith(b"data:")]
-        if not lines:
-            continue
-        data = b"\n".join(lines)
-        if data == b"[DONE]":
-            break
-        payloads.append(data)
-    return payloads
 
 
 def _default(field: msgspec.structs.FieldInfo) -> Any:
