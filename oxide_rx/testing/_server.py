@@ -243,32 +243,43 @@ class MockServer:
         except ValueError as exc:
             return error_response(400, f"mock: {exc}")
 
-    # --- handlers ---------------------------------------------------------------------------
-
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
+    async def _begin(self, request: web.Request) -> tuple[Scenario, Any] | web.StreamResponse:
+        """The scenario and JSON body of a model request, or the answer that replaces it
+        (a bad scenario header, an HTTP error scenario, a recording)."""
         scenario = self._scenario_for(request)
         if isinstance(scenario, web.Response):
             return scenario
         early = await self._early(request, scenario)
         if early is not None:
             return early
-        body = decode_json(await request.read())
+        return scenario, decode_json(await request.read())
+
+    async def _server_error(
+        self, request: web.Request, scenario: ResponseErrorScenario
+    ) -> web.StreamResponse:
+        """A ``response_error`` scenario without streaming: HTTP 500 with its code."""
+        error = error_body(scenario.message, "server_error", scenario.code)
+        return await self._send_json(request, error, scenario, 500)
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        begun = await self._begin(request)
+        if isinstance(begun, web.StreamResponse):
+            return begun
+        scenario, body = begun
         params = ChatParams.from_body(body)
         if isinstance(body, dict) and body.get("stream"):
             return await self._write(request, chat_stream(scenario, params), scenario.fault)
         if isinstance(scenario, ResponseErrorScenario):
-            error = error_body(scenario.message, "server_error", scenario.code)
-            return await self._send_json(request, error, scenario, 500)
+            return await self._server_error(request, scenario)
         return await self._send_json(request, chat_completion(scenario, params), scenario)
 
     async def _responses_create(self, request: web.Request) -> web.StreamResponse:
-        scenario = self._scenario_for(request)
-        if isinstance(scenario, web.Response):
-            return scenario
-        early = await self._early(request, scenario)
-        if early is not None:
-            return early
-        body = decode_json(await request.read())
+        begun = await self._begin(request)
+        if isinstance(begun, web.StreamResponse):
+            return begun
+        scenario, body = begun
         params = ResponsesParams.from_body(body)
         stream = isinstance(body, dict) and bool(body.get("stream"))
         run = ResponseRun(scenario, params)
@@ -284,8 +295,7 @@ class MockServer:
             finally:
                 self._store.finished(run)
         if not stream and isinstance(scenario, ResponseErrorScenario):
-            error = error_body(scenario.message, "server_error", scenario.code)
-            return await self._send_json(request, error, scenario, 500)
+            return await self._server_error(request, scenario)
         if not stream:
             payload = run.json_body()
             self._store.keep(run, None, payload["status"])
@@ -299,13 +309,10 @@ class MockServer:
         return await serve_responses_websocket(request, self._take)
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
-        scenario = self._scenario_for(request)
-        if isinstance(scenario, web.Response):
-            return scenario
-        early = await self._early(request, scenario)
-        if early is not None:
-            return early
-        body = decode_json(await request.read())
+        begun = await self._begin(request)
+        if isinstance(begun, web.StreamResponse):
+            return begun
+        scenario, body = begun
         return await self._send_json(request, embeddings_body(body), scenario)
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
