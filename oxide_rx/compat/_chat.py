@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 from ._base import Settings
@@ -18,7 +17,7 @@ from ._errors import Request
 from ._loop import LoopThread
 from ._models import construct
 from ._parsing import is_format_type, request_tools, response_format_param, validate_tools
-from ._streams import AsyncStream, Converter, Stream
+from ._streams import AsyncStream, AsyncStreamManager, Converter, Stream, StreamManager
 from ._unsupported import refuse
 
 __all__ = ["AsyncChat", "AsyncCompletions", "Chat", "Completions"]
@@ -106,23 +105,14 @@ class AsyncChatCompletionStream(AsyncStream[Any]):
         return self._converter.current_snapshot()
 
 
-class AsyncChatCompletionStreamManager:
+class AsyncChatCompletionStreamManager(AsyncStreamManager[AsyncChatCompletionStream]):
     """``async with client.chat.completions.stream(...) as stream:`` (closes on exit)."""
 
     def __init__(self, api: _Api, params: dict[str, Any]) -> None:
-        self._api = api
-        self._params = params
-        self._stream: AsyncChatCompletionStream | None = None
+        async def open_stream() -> AsyncChatCompletionStream:
+            return AsyncChatCompletionStream(*await api.stream(params))
 
-    async def __aenter__(self) -> AsyncChatCompletionStream:
-        core, converter, request = await self._api.stream(self._params)
-        self._stream = AsyncChatCompletionStream(core, converter, request)
-        return self._stream
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        if self._stream is not None:
-            await self._stream.close()
+        super().__init__(open_stream)
 
 
 class AsyncCompletions:
@@ -180,24 +170,11 @@ class ChatCompletionStream(Stream[Any]):
         return self._converter.current_snapshot()
 
 
-class ChatCompletionStreamManager:
+class ChatCompletionStreamManager(StreamManager[ChatCompletionStream]):
     """``with client.chat.completions.stream(...) as stream:`` (closes on exit)."""
 
     def __init__(self, api: _Api, params: dict[str, Any], runner: LoopThread) -> None:
-        self._api = api
-        self._params = params
-        self._runner = runner
-        self._stream: ChatCompletionStream | None = None
-
-    def __enter__(self) -> ChatCompletionStream:
-        core, converter, request = self._runner.run(self._api.stream(self._params))
-        self._stream = ChatCompletionStream(core, converter, request, self._runner)
-        return self._stream
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        super().__init__(lambda: ChatCompletionStream(*runner.run(api.stream(params)), runner))
 
 
 class Completions:

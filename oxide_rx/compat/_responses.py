@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 from ._base import Settings
@@ -18,7 +17,7 @@ from ._loop import LoopThread
 from ._models import construct
 from ._parsing import is_format_type, request_tools, text_format_param
 from ._responses_events import HelperEventConverter, RawEventConverter, parse_response
-from ._streams import AsyncStream, Converter, Stream
+from ._streams import AsyncStream, AsyncStreamManager, Converter, Stream, StreamManager
 from ._unsupported import refuse
 
 __all__ = ["AsyncResponses", "Responses"]
@@ -137,23 +136,14 @@ class AsyncResponseStream(AsyncStream[Any]):
         return self
 
 
-class AsyncResponseStreamManager:
+class AsyncResponseStreamManager(AsyncStreamManager[AsyncResponseStream]):
     """``async with client.responses.stream(...) as stream:`` (closes on exit)."""
 
     def __init__(self, api: _Api, params: dict[str, Any]) -> None:
-        self._api = api
-        self._params = params
-        self._stream: AsyncResponseStream | None = None
+        async def open_stream() -> AsyncResponseStream:
+            return AsyncResponseStream(*await api.stream(params))
 
-    async def __aenter__(self) -> AsyncResponseStream:
-        core, converter, request = await self._api.stream(self._params)
-        self._stream = AsyncResponseStream(core, converter, request)
-        return self._stream
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        if self._stream is not None:
-            await self._stream.close()
+        super().__init__(open_stream)
 
 
 class AsyncResponses:
@@ -211,24 +201,11 @@ class ResponseStream(Stream[Any]):
         return self
 
 
-class ResponseStreamManager:
+class ResponseStreamManager(StreamManager[ResponseStream]):
     """``with client.responses.stream(...) as stream:`` (closes on exit)."""
 
     def __init__(self, api: _Api, params: dict[str, Any], runner: LoopThread) -> None:
-        self._api = api
-        self._params = params
-        self._runner = runner
-        self._stream: ResponseStream | None = None
-
-    def __enter__(self) -> ResponseStream:
-        core, converter, request = self._runner.run(self._api.stream(self._params))
-        self._stream = ResponseStream(core, converter, request, self._runner)
-        return self._stream
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        super().__init__(lambda: ResponseStream(*runner.run(api.stream(params)), runner))
 
 
 class Responses:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -33,7 +33,9 @@ from ._errors import Request, Response, translate
 from ._lazy import Deferred, settle
 from ._loop import LoopThread
 
-__all__ = ["AsyncStream", "Converter", "Relay", "Stream"]
+__all__ = [
+    "AsyncStream", "AsyncStreamManager", "Converter", "Relay", "Stream", "StreamManager",
+]
 
 _T = TypeVar("_T")
 
@@ -263,3 +265,44 @@ class Stream(_Base, Generic[_T]):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class _Closable(Protocol):
+    def close(self) -> Any: ...
+
+
+_S = TypeVar("_S", bound=_Closable)
+
+
+class AsyncStreamManager(Generic[_S]):
+    """``async with client....stream(...) as stream:``: opens on enter, closes on exit."""
+
+    def __init__(self, open_stream: Callable[[], Awaitable[_S]]) -> None:
+        self._open = open_stream
+        self._stream: _S | None = None
+
+    async def __aenter__(self) -> _S:
+        self._stream = await self._open()
+        return self._stream
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._stream is not None:
+            await self._stream.close()
+
+
+class StreamManager(Generic[_S]):
+    """``with client....stream(...) as stream:`` for the synchronous client."""
+
+    def __init__(self, open_stream: Callable[[], _S]) -> None:
+        self._open = open_stream
+        self._stream: _S | None = None
+
+    def __enter__(self) -> _S:
+        self._stream = self._open()
+        return self._stream
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._stream is not None:
+            self._stream.close()
