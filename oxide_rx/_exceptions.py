@@ -6,6 +6,7 @@ never contain request headers, so the API key cannot leak through an error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -89,8 +90,14 @@ class APIError(OxideRxError):
         self.partial: Any = None
 
 
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key",
+                                 "cookie", "set-cookie"})
+
+
 class APIStatusError(APIError):
-    """An HTTP error status (after retries). ``status_code``, ``request_id``, ``body``."""
+    """An HTTP error status (after retries). ``status_code``, ``request_id``, ``body``, and
+    the response ``headers`` (lower-cased names: ``retry-after``, rate-limit headers ...;
+    credential-like headers are left out even if a server echoes them)."""
 
     status_code: int
 
@@ -104,10 +111,16 @@ class APIStatusError(APIError):
         code: str | None = None,
         type: str | None = None,
         param: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, body=body, code=code, type=type, param=param)
         self.status_code = status_code
         self.request_id = request_id
+        self.headers: dict[str, str] = {
+            name.lower(): value
+            for name, value in (headers or {}).items()
+            if name.lower() not in _CREDENTIAL_HEADERS
+        }
 
 
 class BadRequestError(APIStatusError):

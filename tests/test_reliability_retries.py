@@ -246,3 +246,21 @@ def test_retry_after_accepts_an_http_date() -> None:
     delay = retry_after({"retry-after": when})
     assert delay is not None
     assert 28 <= delay <= 31
+
+
+async def test_a_status_error_keeps_the_response_headers_but_no_credentials() -> None:
+    headers = {
+        "retry-after": "1",
+        "x-ratelimit-remaining-requests": "0",
+        "set-cookie": "session=secret",
+    }
+    async with MockServer() as server:
+        server.enqueue(Scenario.error(429, message="Slow down", headers=headers))
+        async with _client(server, max_retries=0) as client:
+            with pytest.raises(ox.RateLimitError) as info:
+                await client.chat.completions.create_stream(model="m", messages=[])
+    error_headers = info.value.headers
+    assert error_headers["retry-after"] == "1"
+    assert error_headers["x-ratelimit-remaining-requests"] == "0"
+    assert error_headers["x-request-id"] == info.value.request_id
+    assert "set-cookie" not in error_headers

@@ -8,6 +8,7 @@ in its ``repr``, so it is never chained as a cause (:func:`safe_cause`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -50,7 +51,9 @@ def safe_cause(exc: BaseException) -> BaseException | None:
     return None if isinstance(exc, aiohttp.ClientResponseError) else exc
 
 
-def status_error(status: int, body: bytes, request_id: str | None) -> APIStatusError:
+def status_error(
+    status: int, body: bytes, request_id: str | None, headers: Mapping[str, str] | None = None
+) -> APIStatusError:
     """The :class:`APIStatusError` subclass for an HTTP error status and its body.
 
     ``{"error": {"message", "type", "param", "code"}}`` bodies give the message and fields;
@@ -77,6 +80,7 @@ def status_error(status: int, body: bytes, request_id: str | None) -> APIStatusE
         f"Error code: {status} - {message}",
         status_code=status,
         request_id=request_id,
+        headers=headers,
         body=body_obj,
         **fields,
     )

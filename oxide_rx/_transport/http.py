@@ -229,7 +229,9 @@ async def _read_status_error(
         body = await _read_head(response, timeout)
     finally:
         response.release()
-    return status_error(response.status, body, response.headers.get("x-request-id"))
+    return status_error(
+        response.status, body, response.headers.get("x-request-id"), response.headers
+    )
 
 
 async def read_json_body(
@@ -290,7 +292,9 @@ async def expect_event_stream(response: aiohttp.ClientResponse, timeout: Timeout
     finally:
         response.close()
     if response.content_type == "application/json" and b'"error"' in body:
-        raise status_error(response.status, body, response.headers.get("x-request-id"))
+        raise status_error(
+            response.status, body, response.headers.get("x-request-id"), response.headers
+        )
     raise DecodeError(
         f"Expected a text/event-stream response, got {response.content_type!r} "
         f"(HTTP {response.status})",

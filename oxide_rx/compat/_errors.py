@@ -214,7 +214,7 @@ def translate(exc: BaseException, request: Request | None = None) -> BaseExcepti
     if isinstance(exc, core.APIStatusError):
         status = exc.status_code
         cls = InternalServerError if status >= 500 else _STATUS_CLASSES.get(status, APIStatusError)
-        headers = {"x-request-id": exc.request_id} if exc.request_id else {}
+        headers = dict(exc.headers)
         return cls(exc.message, response=Response(status, headers, request), body=exc.body)
     if isinstance(exc, core.APITimeoutError):
         return APITimeoutError(request)
