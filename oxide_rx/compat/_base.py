@@ -64,9 +64,15 @@ class Timeout:
 
 
 def core_timeout(value: Any) -> CoreTimeout | None:
-    """The core :class:`~oxide_rx.Timeout` for an official ``timeout`` (float or object)."""
-    if value is None or isinstance(value, NotGiven):
+    """The core :class:`~oxide_rx.Timeout` for an official ``timeout`` (float or object).
+
+    ``None`` means no deadline at all, as in the official client; ``NOT_GIVEN`` (the
+    argument left out) returns ``None`` here: keep whatever applies already.
+    """
+    if isinstance(value, NotGiven):
         return None
+    if value is None:
+        return CoreTimeout(connect=None, headers=None, idle=None)
     if isinstance(value, CoreTimeout):
         return value
     if isinstance(value, (int, float)):
@@ -100,8 +106,9 @@ class Settings:
     def split(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(body, options)``: API parameters, and the request options for the core."""
         body = _given(params)
+        explicit_timeout = "timeout" in body
         options = split_request_options(body)
-        timeout = core_timeout(options.pop("timeout"))
+        timeout = core_timeout(options.pop("timeout")) if explicit_timeout else None
         options["timeout"] = timeout if timeout is not None else self.timeout
         options["max_retries"] = self.max_retries
         extra_headers = {k: v for k, v in (options.get("extra_headers") or {}).items()

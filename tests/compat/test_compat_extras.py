@@ -161,3 +161,16 @@ def test_to_json_keeps_only_what_the_api_sent() -> None:
     assert usage.to_json(indent=None) == (
         '{"completion_tokens":2,"prompt_tokens":1,"total_tokens":3,"x_new":null}')
     assert usage.model_dump()["completion_tokens_details"] is None
+
+
+def test_timeout_none_means_no_deadline_as_in_the_official_client(base_url: str) -> None:
+    client = OpenAI(base_url=base_url, api_key="sk-test", timeout=0.05, max_retries=0)
+    slow = {"X-Mock-Fault": "headers_delay=0.3"}
+    messages = [{"role": "user", "content": "Hi"}]
+    with pytest.raises(compat.APITimeoutError):
+        client.chat.completions.create(model="m", messages=messages, extra_headers=slow)
+    completion = client.chat.completions.create(
+        model="m", messages=messages, extra_headers=slow, timeout=None
+    )
+    assert completion.choices[0].message.content
+    client.close()
