@@ -16,9 +16,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from ._exceptions import OxideRxError
 from ._offline import client_or_mock
-from .events import ContentDelta, Event
+from .events import Chunk, ContentDelta, Event
 
 __all__ = ["main"]
 
@@ -45,7 +47,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_event(event: Any) -> None:
-    print(repr(event) if isinstance(event, Event) else f"{type(event).__name__}: {event}")
+    """One line per event: helper events as their repr, wire objects as compact JSON."""
+    if isinstance(event, Chunk):
+        print(f"Chunk {_wire_json(event.chunk)}")
+    elif isinstance(event, Event):
+        print(repr(event))
+    else:
+        print(f"{type(event).__name__} {_wire_json(event)}")
+
+
+def _wire_json(obj: Any) -> str:
+    try:
+        return msgspec.json.encode(obj).decode()
+    except (TypeError, msgspec.EncodeError):
+        return repr(obj)
 
 
 async def _chat(args: argparse.Namespace) -> int:
