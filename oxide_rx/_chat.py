@@ -83,7 +83,7 @@ class ChatCompletions:
             accumulator,
             chat_stages(accumulator, wire_tap),
             idle_timeout=timeout.idle,
-            headers=dict(response.headers),
+            headers=response.headers,
         )
 
     async def create(self, **params: Any) -> ChatCompletion:

@@ -156,7 +156,7 @@ class Responses:
             accumulator,
             responses_stages(accumulator, wire_tap),
             idle_timeout=timeout.idle,
-            headers=dict(response.headers),
+            headers=response.headers,
         )
 
     async def _reconnect(

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -182,14 +182,15 @@ class StreamHandle(Generic[_Event, _Acc]):
         stages: Stages,
         *,
         idle_timeout: float | None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.accumulator = accumulator
         """The sans-IO state the stream's events come from (snapshots live here)."""
         self._feed = feed
         self._stages = stages
         self._idle_timeout = idle_timeout
-        self.headers: dict[str, str] = headers or {}
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        """The response headers (aiohttp's case-insensitive view; not copied)."""
         self._observers: tuple[_Observer, ...] = ()
         self._waiters = 0
         self._routes: dict[type[Any], tuple[tuple[_Observer, Callable[[Any], Any]], ...]] = {}

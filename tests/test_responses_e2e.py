@@ -355,7 +355,7 @@ def test_cli_prints_responses_events_offline() -> None:
     result = _cli("-m", "oxide_rx.cli", "chat", "--api", "responses", "--events", "Hi")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("ResponseCreated: ")
+    assert lines[0].startswith("ResponseCreated {")
     assert lines[-1] == "Done(finish_reason='completed', choice=0, reason=None)"
 
 

@@ -68,6 +68,7 @@ async def test_nothing_is_read_before_start() -> None:
     async with MockServer() as server:
         stream = await _stream(server)
         await asyncio.sleep(0.05)
+        assert stream.request_id  # headers are in as soon as create_stream returns
         assert not stream.started
         assert stream.current_content() == ""
         await _close(stream)

@@ -165,7 +165,7 @@ class _Base:
         self._converter = converter
         self._relay = Relay(converter, sink, request)
         self._started = False
-        self.response = Response(200, dict(core.headers), request)
+        self.response = Response(200, {k.lower(): v for k, v in core.headers.items()}, request)
         """Status code and headers of the HTTP response (``x-request-id`` ...)."""
 
     def _start_on_loop(self) -> None:
