@@ -91,7 +91,8 @@ class _Hub:
 
 
 class _TypedCallback:
-    """``stream.on(cls, callback)``: a filter and a call, without Rx operator hops."""
+    """``stream.on(cls, callback)``: which events, and what to call. The fan-out routes
+    matching events straight to ``callback`` (see ``StreamHandle._route``)."""
 
     __slots__ = ("callback", "classes")
 
@@ -100,8 +101,7 @@ class _TypedCallback:
         self.callback = callback
 
     def on_next(self, value: Any) -> None:
-        if isinstance(value, self.classes):
-            self.callback(value)
+        self.callback(value)
 
     def on_error(self, error: Exception) -> None:
         pass

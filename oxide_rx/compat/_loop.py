@@ -50,10 +50,6 @@ class LoopThread:
             future.cancel()
             raise
 
-    def call_soon(self, callback: Callable[[], Any]) -> None:
-        """Run ``callback`` on the loop thread, without waiting."""
-        self.loop.call_soon_threadsafe(callback)
-
     def at_exit(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``closer()`` on the loop at interpreter exit (closes forgotten sessions)."""
         self._closers.append(closer)
