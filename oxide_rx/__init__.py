@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from . import operators, ui
 from . import operators as ops
-from ._chat_state import ChatCompletionAccumulator
-from ._client import OpenAI
+from ._client.client import OpenAI
+from ._client.websocket import ResponsesWebSocket
+from ._core.chat import ChatCompletionAccumulator
+from ._core.responses import ResponseAccumulator
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -37,12 +39,12 @@ from ._exceptions import (
     StreamTruncatedError,
     UnprocessableEntityError,
 )
-from ._responses_state import ResponseAccumulator
-from ._stream import ChatStream, ResponseStream, StreamHandle
-from ._transport.http import Timeout
+from ._stream.lifetime import StreamHandle
+from ._stream.streams import ChatStream, ResponseStream
+from ._transport.timeouts import Timeout
 from ._version import __version__
-from ._websocket import ResponsesWebSocket
 from .events import (
+    ChatEvent,
     Chunk,
     ContentDelta,
     ContentDone,
@@ -53,6 +55,7 @@ from .events import (
     ReasoningDone,
     RefusalDelta,
     RefusalDone,
+    ResponseEvent,
     ToolCallDelta,
     ToolCallDone,
     Usage,
@@ -67,6 +70,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletionAccumulator",
+    "ChatEvent",
     "ChatStream",
     "Chunk",
     "ConflictError",
@@ -87,6 +91,7 @@ __all__ = [
     "RefusalDelta",
     "RefusalDone",
     "ResponseAccumulator",
+    "ResponseEvent",
     "ResponseFailedError",
     "ResponseStream",
     "ResponsesWebSocket",

@@ -48,11 +48,27 @@ def excerpt(data: str | bytes, limit: int = EXCERPT_LIMIT) -> str:
 
 
 class OxideRxError(Exception):
-    """Base of everything oxide_rx raises."""
+    """Base of everything oxide_rx raises.
+
+    ``partial`` is what a stream had accumulated when this error ended it (a
+    ``ChatCompletion`` or ``Response`` snapshot), else ``None``.
+    """
+
+    partial: Any = None
 
 
 class SSEError(OxideRxError):
-    """The byte stream is not acceptable server-sent events (an event or line too large, ...)."""
+    """The byte stream is not acceptable server-sent events (an event or line too large, ...).
+
+    ``events`` holds what the same network read completed before the error (a decoder's
+    caller delivers them first, then fails).
+    """
+
+    events: list[Any]
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.events = []
 
 
 class DecodeError(OxideRxError):
@@ -87,7 +103,6 @@ class APIError(OxideRxError):
         self.type = type
         self.param = param
         self.retries = 0
-        self.partial: Any = None
 
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key",

@@ -19,8 +19,8 @@ from typing import Any
 import msgspec
 
 from ._exceptions import OxideRxError
-from ._offline import client_or_mock
 from .events import Chunk, ContentDelta, Event
+from .testing import client_or_mock
 
 __all__ = ["main"]
 

@@ -23,13 +23,24 @@ from typing import Any, TypeVar, overload
 
 from reactivex import Observable, abc
 
-from ._chat_state import ChatCompletionAccumulator
-from ._operators._accumulate import accumulate_chat_impl, accumulate_responses_impl
-from ._operators._parse import DONE_MARKER, decode_impl, parse_sse_impl
-from ._operators._sources import from_aiohttp, from_async_iterable
-from ._operators._ui import of_type_impl, sample_ui_impl
-from ._responses_state import ResponseAccumulator
+from ._core.chat import ChatCompletionAccumulator
+from ._core.responses import ResponseAccumulator
+from ._pipeline.chains import DONE_MARKER
+from ._pipeline.pacing import sample_ui_impl
+from ._pipeline.select import of_type_impl
+from ._pipeline.sink import Sink, as_operator
+from ._pipeline.stages import (
+    ChatAccumulateStage,
+    DecodeStage,
+    ParseSSEStage,
+    PayloadStage,
+    ResponsesAccumulateStage,
+)
+from ._stream.sources import from_aiohttp, from_async_iterable
+from .events import ChatEvent, ResponseEvent
 from .sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent
+from .types.chat import ChatCompletionChunk
+from .types.responses import ResponseStreamEvent, UnknownEvent
 
 __all__ = [
     "accumulate_chat",
@@ -58,15 +69,21 @@ def parse_sse(
         bytes:  --b"data: {..}\\n"--b"\\ndata: [DO"--b"NE]\\n\\n"--|
         events: ----------------------SSE({..})----------SSE([DONE])--|
 
-    An event larger than ``max_event_size`` fails the stream with :class:`~oxide_rx.SSEError`.
+    An event larger than ``max_event_size`` fails the stream with :class:`~oxide_rx.SSEError`
+    (after the events completed before it).
     """
-    return parse_sse_impl(max_event_size)
+
+    def make(downstream: Sink[ServerSentEvent], stop: Callable[[], None]) -> Sink[bytes]:
+        return ParseSSEStage(max_event_size, downstream)
+
+    return as_operator(make)
 
 
 def decode(
     target: type[_T] | Any, *, terminator: str | None = DONE_MARKER
-) -> Callable[[Observable[ServerSentEvent]], Observable[_T]]:
-    """Decode each event's data into ``target`` with one reusable msgspec decoder.
+) -> Callable[[Observable[ServerSentEvent | str | bytes]], Observable[_T]]:
+    """Decode each event's data (or each payload) into ``target`` with one reusable msgspec
+    decoder; the wire object's ``raw`` is set to the payload.
 
     ::
 
@@ -81,12 +98,16 @@ def decode(
     ``decode(oxide_rx.types.responses.ResponseStreamEvent)`` decodes unknown event types to
     ``UnknownEvent`` instead of failing.
     """
-    return decode_impl(target, terminator=terminator)
+
+    def make(downstream: Sink[_T], stop: Callable[[], None]) -> Sink[ServerSentEvent | str | bytes]:
+        return PayloadStage(DecodeStage(target, terminator, downstream, stop))
+
+    return as_operator(make)
 
 
 def accumulate_chat(
     accumulator: ChatCompletionAccumulator | None = None,
-) -> Callable[[Observable[Any]], Observable[Any]]:
+) -> Callable[[Observable[ChatCompletionChunk]], Observable[ChatEvent]]:
     """Turn Chat Completions chunks into helper events, keeping snapshots.
 
     ::
@@ -96,12 +117,17 @@ def accumulate_chat(
 
     Pass your own :class:`ChatCompletionAccumulator` to read ``completion()`` afterwards.
     """
-    return accumulate_chat_impl(accumulator)
+
+    def make(downstream: Sink[ChatEvent], stop: Callable[[], None]) -> Sink[ChatCompletionChunk]:
+        state = accumulator if accumulator is not None else ChatCompletionAccumulator()
+        return ChatAccumulateStage(state, downstream)
+
+    return as_operator(make)
 
 
 def accumulate_responses(
     accumulator: ResponseAccumulator | None = None,
-) -> Callable[[Observable[Any]], Observable[Any]]:
+) -> Callable[[Observable[ResponseStreamEvent | UnknownEvent]], Observable[ResponseEvent]]:
     """Turn Responses API events into themselves plus helper events, keeping the snapshot.
 
     ::
@@ -109,7 +135,14 @@ def accumulate_responses(
         wire:   --output_text.delta("Hi")------------response.completed------|
         events: --OutputTextDelta,ContentDelta-------ResponseCompleted,Usage,Done--|
     """
-    return accumulate_responses_impl(accumulator)
+
+    def make(
+        downstream: Sink[ResponseEvent], stop: Callable[[], None]
+    ) -> Sink[ResponseStreamEvent | UnknownEvent]:
+        state = accumulator if accumulator is not None else ResponseAccumulator()
+        return ResponsesAccumulateStage(state, downstream, stop)
+
+    return as_operator(make)
 
 
 @overload

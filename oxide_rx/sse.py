@@ -23,6 +23,7 @@ shapes (``data: ...`` and ``event: ...`` + ``data: ...``, LF-terminated) take on
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 
@@ -121,9 +122,25 @@ class _LineSplitter:
 
     def keep(self, tail: bytes) -> None:
         """Keep the unterminated last line of a read taken with :meth:`take`."""
-        if len(tail) > self._max_line:
-            raise _line_too_long(len(tail), self._max_line)
         self.partial += tail
+
+    def start(self, chunk: bytes) -> bytes:
+        """At the stream start: strip a leading BOM and go :attr:`plain` as soon as the read
+        shows whether there is one, so the first read (often the largest) takes the fast path
+        too. A read too short to tell is returned as is, for :meth:`split`."""
+        if not self._at_start or len(self._start) + len(chunk) < len(_BOM):
+            return chunk
+        chunk = self._start + chunk
+        self._start = b""
+        self._at_start = False
+        self.plain = True
+        return chunk[len(_BOM):] if chunk.startswith(_BOM) else chunk
+
+    def check(self) -> None:
+        """Fail if the unterminated line kept so far is over the limit (checked after the
+        read's complete lines were handled, so none of them is lost)."""
+        if len(self.partial) > self._max_line:
+            raise _line_too_long(len(self.partial), self._max_line)
 
     def split(self, chunk: bytes) -> list[bytes]:
         """Complete lines of ``chunk`` (terminators removed); keeps the unterminated rest."""
@@ -181,9 +198,7 @@ class _LineSplitter:
             else:
                 tail = lines.pop()
         if tail:
-            if len(tail) > self._max_line:
-                raise _line_too_long(len(tail), self._max_line)
-            partial += tail
+            partial += tail  # checked by check(), after the lines are handled
         return lines
 
     def flush(self) -> list[bytes]:
@@ -283,29 +298,60 @@ class SSEDecoder:
         return []
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """Decode one read; returns the events it completed, in order."""
-        splitter = self._lines
+        """Decode one read; returns the events it completed, in order.
+
+        An error (:class:`~oxide_rx.SSEError`, an event or line over ``max_event_size``)
+        carries the events the same read completed before it in ``error.events``: deliver
+        them, then fail.
+        """
         events: list[ServerSentEvent] = []
-        if not splitter.plain or 0x0D in chunk:
-            lines = splitter.split(chunk)
-            if lines:
-                self._interpret(lines, events)
-            return events
-        # The fast path, for reads without CR (every API stream): split the read into blocks
-        # at blank lines, so the usual block is one loop step instead of one per line plus
-        # the blank one. `text` starts at a line start: the partial line is in front of it.
+        self._feed(chunk, events, False)
+        return events
+
+    def feed_data(self, chunk: bytes) -> list[bytes]:
+        """Like :meth:`feed`, but only each event's data, as bytes, undecoded: what a client
+        that decodes JSON payloads itself needs (no event objects are built).
+
+        >>> SSEDecoder().feed_data(b"event: x\\ndata: {}\\n\\ndata: [DONE]\\n\\n")
+        [b'{}', b'[DONE]']
+        """
+        payloads: list[bytes] = []
+        self._feed(chunk, payloads, True)
+        return payloads
+
+    def _feed(self, chunk: bytes, events: list[Any], data_only: bool) -> None:
+        try:
+            splitter = self._lines
+            if not splitter.plain:
+                chunk = splitter.start(chunk)
+            if not splitter.plain or 0x0D in chunk:
+                lines = splitter.split(chunk)
+                if lines:
+                    self._interpret(lines, events, data_only)
+            else:
+                self._feed_plain(chunk, events, data_only)
+            splitter.check()
+        except SSEError as exc:
+            exc.events = events
+            raise
+
+    def _feed_plain(self, chunk: bytes, events: list[Any], data_only: bool) -> None:
+        """The fast path, for reads without CR (every API stream): split the read into blocks
+        at blank lines, so the usual block is one loop step instead of one per line plus the
+        blank one."""
+        splitter = self._lines
+        # `text` starts at a line start: the partial line is in front of it.
         if splitter.partial:
             text = splitter.take(chunk)
             if text is None:
-                return events
+                return
         else:
             text = chunk
         blocks = _BLOCK_END.split(text)
         rest = blocks.pop()  # after the last blank line: lines of a block still open
+        tail = b""
         if rest:
             rest, newline, tail = rest.rpartition(b"\n")
-            if tail:
-                splitter.keep(tail)  # an unterminated line (first: it may be too long)
             rest_lines = rest.split(b"\n") if newline else None
         else:
             rest_lines = None
@@ -325,7 +371,7 @@ class SSEDecoder:
                     if not head:
                         if may_exceed and len(data) > max_data:
                             raise _too_large(len(data), max_data)
-                        append(ServerSentEvent(
+                        append(data if data_only else ServerSentEvent(
                             data.decode("utf-8", "replace"), "message", event_id, None
                         ))
                         continue
@@ -341,20 +387,21 @@ class SSEDecoder:
                     if event_type is not None:
                         if may_exceed and len(data) > max_data:
                             raise _too_large(len(data), max_data)
-                        append(ServerSentEvent(
+                        append(data if data_only else ServerSentEvent(
                             data.decode("utf-8", "replace"), event_type, event_id, None
                         ))
                         continue
             pending = False  # the block's blank line dispatches whatever was pending
             lines = block.split(b"\n")
             lines.append(b"")
-            self._interpret(lines, events)
+            self._interpret(lines, events, data_only)
             event_id = self._last_event_id
         if rest_lines is not None:
-            self._interpret(rest_lines, events)
-        return events
+            self._interpret(rest_lines, events, data_only)
+        if tail:
+            splitter.keep(tail)  # an unterminated line, checked against the limit last
 
-    def _interpret(self, lines: list[bytes], events: list[ServerSentEvent]) -> None:
+    def _interpret(self, lines: list[bytes], events: list[Any], data_only: bool) -> None:
         """Interpret complete lines (terminators removed), appending dispatched events."""
         # The loop runs once per line: state lives in locals until it ends.
         max_data = self._max_data
@@ -376,14 +423,12 @@ class SSEDecoder:
                     if more_data is not None:
                         data = b"\n".join(more_data)
                         more_data = None
-                    events.append(
-                        ServerSentEvent(
-                            data.decode("utf-8", "replace"),
-                            event_type.decode("utf-8", "replace") if event_type else "message",
-                            id_buffer,
-                            block_retry,
-                        )
-                    )
+                    events.append(data if data_only else ServerSentEvent(
+                        data.decode("utf-8", "replace"),
+                        event_type.decode("utf-8", "replace") if event_type else "message",
+                        id_buffer,
+                        block_retry,
+                    ))
                     data = None
                 event_type = b""
                 block_retry = None

@@ -7,8 +7,11 @@ named ``conftest`` cannot both be imported by name.)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+import oxide_rx as ox
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -41,3 +44,15 @@ def read_frames(path: Path) -> list[bytes]:
             break
         payloads.append(data)
     return payloads
+
+
+def chat_events(acc: Any, chunk: Any) -> list[Any]:
+    """What a stream emits for one chunk: the ``Chunk`` wire event, then the helper events."""
+    return [ox.Chunk(chunk), *acc.handle_chunk(chunk)]
+
+
+def response_events(acc: Any, event: Any) -> list[Any]:
+    """What a stream emits for one Responses wire event: itself, then the helper events
+    (nothing for a replay the accumulator drops)."""
+    helpers = acc.handle_event(event)
+    return [] if helpers is None else [event, *helpers]

@@ -17,9 +17,9 @@ import pydantic
 import pytest
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.types.chat import ChatCompletionChunk as SdkChunk
-from support import CORPUS, corpus_files, needs_shared, read_frames
+from support import CORPUS, chat_events, corpus_files, needs_shared, read_frames
 
-from oxide_rx._chat_state import ChatCompletionAccumulator
+from oxide_rx import ChatCompletionAccumulator
 from oxide_rx.events import (
     ContentDelta,
     ContentDone,
@@ -110,7 +110,7 @@ OFFICIAL_NAMES = {
 def run_ours(path: Path) -> tuple[list[list[Event]], ChatCompletionAccumulator]:
     """Our events per frame (the ``finish()`` events appended to the last) and the state."""
     acc = ChatCompletionAccumulator(**SETUPS.get(path.stem, {}))
-    per_frame = [acc.handle_chunk(CHUNK_DECODER.decode(frame)) for frame in read_frames(path)]
+    per_frame = [chat_events(acc, CHUNK_DECODER.decode(frame)) for frame in read_frames(path)]
     per_frame[-1] = per_frame[-1] + acc.finish()
     return per_frame, acc
 

@@ -9,10 +9,10 @@ import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import chat_events
 
-from oxide_rx._chat_state import ChatCompletionAccumulator
-from oxide_rx._exceptions import DecodeError
-from oxide_rx._parsing import parse_as
+from oxide_rx import ChatCompletionAccumulator, DecodeError
+from oxide_rx._core.parsing import parse_as
 from oxide_rx.events import (
     Chunk,
     ContentDelta,
@@ -71,7 +71,7 @@ def tool(index: int, arguments: str | None = None, *, call_id: str | None = None
 def feed(acc: ChatCompletionAccumulator, *chunks: ChatCompletionChunk) -> list[Event]:
     events: list[Event] = []
     for item in chunks:
-        events.extend(acc.handle_chunk(item))
+        events.extend(chat_events(acc, item))
     return events
 
 
@@ -89,18 +89,18 @@ def token(text: str) -> ChatCompletionTokenLogprob:
 
 def test_chunk_event_comes_first_and_holds_the_raw_chunk() -> None:
     raw = chunk(choice(content="Hi"), obfuscation="pad")
-    events = ChatCompletionAccumulator().handle_chunk(raw)
+    events = chat_events(ChatCompletionAccumulator(), raw)
     assert isinstance(events[0], Chunk)
     assert events[0].chunk is raw
 
 
 def test_empty_first_content_fires_a_content_delta() -> None:
-    events = ChatCompletionAccumulator().handle_chunk(chunk(choice(role="assistant", content="")))
+    events = chat_events(ChatCompletionAccumulator(), chunk(choice(role="assistant", content="")))
     assert names(events) == ["Chunk", "ContentDelta"]
 
 
 def test_role_only_chunk_fires_only_chunk() -> None:
-    events = ChatCompletionAccumulator().handle_chunk(chunk(choice(role="assistant")))
+    events = chat_events(ChatCompletionAccumulator(), chunk(choice(role="assistant")))
     assert names(events) == ["Chunk"]
 
 
@@ -116,15 +116,15 @@ def test_n2_interleaved_choices_accumulate_separately() -> None:
 def test_n2_done_events_come_per_choice_as_each_finishes() -> None:
     acc = ChatCompletionAccumulator()
     feed(acc, chunk(choice(0, content="A")), chunk(choice(1, content="x")))
-    first = acc.handle_chunk(chunk(choice(1, finish_reason="stop")))
-    second = acc.handle_chunk(chunk(choice(0, finish_reason="length")))
+    first = chat_events(acc, chunk(choice(1, finish_reason="stop")))
+    second = chat_events(acc, chunk(choice(0, finish_reason="length")))
     assert [(type(e).__name__, getattr(e, "choice", None)) for e in first[1:]] == [
         ("ContentDone", 1), ("Done", 1)]
     assert second[-1] == Done("length", choice=0)
 
 
 def test_choices_in_one_chunk_emit_in_order() -> None:
-    events = ChatCompletionAccumulator().handle_chunk(
+    events = chat_events(ChatCompletionAccumulator(),
         chunk(choice(0, content="A", finish_reason="stop"), choice(1, content="x")))
     assert [(type(e).__name__, getattr(e, "choice", None)) for e in events] == [
         ("Chunk", None), ("ContentDelta", 0), ("ContentDone", 0), ("Done", 0),
@@ -135,7 +135,7 @@ def test_tool_index_switch_emits_previous_tool_done_after_new_delta() -> None:
     acc = ChatCompletionAccumulator()
     feed(acc, chunk(choice(tool_calls=[tool(0, "", call_id="call_a", name="f")])),
          chunk(choice(tool_calls=[tool(0, '{"a":1}')])))
-    events = acc.handle_chunk(chunk(choice(tool_calls=[tool(1, "", call_id="call_b", name="g")])))
+    events = chat_events(acc, chunk(choice(tool_calls=[tool(1, "", call_id="call_b", name="g")])))
     assert names(events) == ["Chunk", "ToolCallDelta", "ToolCallDone"]
     done = events[2]
     assert isinstance(done, ToolCallDone)
@@ -147,7 +147,7 @@ def test_finish_emits_done_events_in_order() -> None:
     acc = ChatCompletionAccumulator()
     feed(acc, chunk(choice(content="Let me check.")),
          chunk(choice(tool_calls=[tool(0, "{}", call_id="call_a", name="f")])))
-    events = acc.handle_chunk(chunk(choice(finish_reason="tool_calls")))
+    events = chat_events(acc, chunk(choice(finish_reason="tool_calls")))
     assert names(events) == ["Chunk", "ToolCallDone", "ContentDone", "Done"]
     assert events[-1] == Done("tool_calls", choice=0)
 
@@ -240,7 +240,7 @@ def test_usage_keeps_the_last_non_null() -> None:
 
 
 def test_usage_event_follows_the_choice_events() -> None:
-    events = ChatCompletionAccumulator().handle_chunk(
+    events = chat_events(ChatCompletionAccumulator(),
         chunk(choice(content="x", finish_reason="stop"), usage=usage(3)))
     assert names(events) == ["Chunk", "ContentDelta", "ContentDone", "Done", "Usage"]
     assert events[-1] == Usage(usage(3))
@@ -261,7 +261,7 @@ def test_obfuscation_stays_out_of_the_snapshot() -> None:
 
 def test_chunk_without_choices_fires_only_chunk() -> None:
     acc = ChatCompletionAccumulator()
-    events = acc.handle_chunk(ChatCompletionChunk(id="c", obfuscation="pad"))
+    events = chat_events(acc, ChatCompletionChunk(id="c", obfuscation="pad"))
     assert names(events) == ["Chunk"]
     assert acc.completion().choices == []
     assert not acc.all_finished
@@ -356,7 +356,7 @@ def test_content_done_parsed_with_a_pydantic_model() -> None:
 
 
 def test_content_done_not_parsed_without_response_format() -> None:
-    events = ChatCompletionAccumulator().handle_chunk(
+    events = chat_events(ChatCompletionAccumulator(),
         chunk(choice(content='{"city":"Oslo"}', finish_reason="stop")))
     done = next(e for e in events if isinstance(e, ContentDone))
     assert done.parsed is None
@@ -432,7 +432,7 @@ def test_accumulation_equals_concatenation_of_deltas(stream: list[Any]) -> None:
         for tool_index, piece in tools:
             key = (index, tool_index)
             arguments[key] = arguments.get(key, "") + piece
-        events += acc.handle_chunk(chunk(choice(
+        events += chat_events(acc, chunk(choice(
             index, content=text, refusal=refusal,
             tool_calls=[tool(i, p, call_id=f"call_{i}", name="f") for i, p in tools] or None)))
     events += acc.finish()

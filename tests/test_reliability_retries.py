@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import oxide_rx as ox
-from oxide_rx._transport.http import MAX_BACKOFF, backoff_delay, retry_after
+from oxide_rx._transport.retry import MAX_BACKOFF, backoff_delay, retry_after
 from oxide_rx.testing import Fault, MockServer, Scenario
 
 MESSAGES = [{"role": "user", "content": "Say hi."}]

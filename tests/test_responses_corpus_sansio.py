@@ -12,10 +12,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from support import CORPUS, corpus_files
+from support import CORPUS, corpus_files, response_events
 
+from oxide_rx import ResponseAccumulator
 from oxide_rx import events as ev
-from oxide_rx._responses_state import ResponseAccumulator
 from oxide_rx.types import responses as rt
 
 FILES = corpus_files("responses-")
@@ -74,7 +74,7 @@ def run(path: Path) -> tuple[ResponseAccumulator, list[object]]:
     acc = ResponseAccumulator()
     out: list[object] = []
     for event in decoded(path):
-        out += acc.handle_event(event)
+        out += response_events(acc, event)
     return acc, out
 
 
@@ -127,7 +127,7 @@ def test_deltas_accumulate_to_the_done_values(path: Path) -> None:
             ours, theirs = values(snapshot_item(acc, event), event)
             assert ours == theirs, f"{event.type} #{event.sequence_number}"
             checked += 1
-        acc.handle_event(event)
+        response_events(acc, event)
     assert checked > 0 or "error" in path.stem
 
 
@@ -175,7 +175,7 @@ def test_accumulated_output_matches_the_terminal_response(path: Path) -> None:
             assert [streamed(i) for i in ours] == [streamed(i) for i in theirs]
             assert [getattr(i, "status", None) for i in ours] == [
                 getattr(i, "status", None) for i in theirs]
-        acc.handle_event(event)
+        response_events(acc, event)
     assert acc.terminal
     assert acc.response().status == event.response.status  # type: ignore[union-attr]
 
@@ -225,7 +225,7 @@ def test_error_event_sets_failure_after_the_earlier_events() -> None:
     seen = []
     for event in decoded(CORPUS / "responses-error-insufficient-quota.sse"):
         seen.append((event.type, acc.failure is None))
-        acc.handle_event(event)
+        response_events(acc, event)
         if acc.terminal:
             break
     assert seen == [("response.created", True), ("response.in_progress", True), ("error", True)]
@@ -261,7 +261,7 @@ def test_replaying_a_resume_after_the_create_stream_adds_nothing(create: str,
                                                                  resume: str) -> None:
     acc, _ = run(CORPUS / f"{create}.sse")
     text = acc.current_content()
-    assert all(acc.handle_event(e) == [] for e in decoded(CORPUS / f"{resume}.sse"))
+    assert all(response_events(acc, e) == [] for e in decoded(CORPUS / f"{resume}.sse"))
     assert acc.current_content() == text
 
 
@@ -274,5 +274,5 @@ def test_resuming_mid_text_without_item_events_rebuilds_the_text(create: str,
     acc = ResponseAccumulator()
     for event in events[first_delta:]:
         if not isinstance(event, TERMINAL):
-            acc.handle_event(event)
+            response_events(acc, event)
     assert acc.current_content() == created.current_content()

@@ -7,9 +7,10 @@ from typing import Any
 import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
+from support import response_events
 
+from oxide_rx import ResponseAccumulator
 from oxide_rx import events as ev
-from oxide_rx._responses_state import ResponseAccumulator
 from oxide_rx.types import responses as rt
 
 USAGE = {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}
@@ -77,7 +78,7 @@ def function_call(index: int, call_id: str, name: str, pieces: list[str], seq: i
 def feed(acc: ResponseAccumulator, events: list[Any]) -> list[object]:
     out: list[object] = []
     for e in events:
-        out += acc.handle_event(e)
+        out += response_events(acc, e)
     return out
 
 
@@ -97,7 +98,7 @@ def text_stream(texts: list[str]) -> list[Any]:
 def test_handle_event_returns_the_event_first() -> None:
     acc = ResponseAccumulator()
     created = lifecycle("response.created", "in_progress", 0)
-    assert acc.handle_event(created) == [created]
+    assert response_events(acc, created) == [created]
 
 
 def test_text_deltas_become_content_events_with_snapshots() -> None:
@@ -228,9 +229,10 @@ def test_reasoning_summary_streams_as_reasoning_events() -> None:
         event("response.reasoning_summary_text.done", **ids, text="Thinking", sequence_number=4),
     ]))
     assert [(type(e).__name__, e.to_dict()) for e in out] == [
-        ("ReasoningDelta", {"delta": "Think", "snapshot": "Think", "choice": 0}),
-        ("ReasoningDelta", {"delta": "ing", "snapshot": "Thinking", "choice": 0}),
-        ("ReasoningDone", {"text": "Thinking", "choice": 0}),
+        ("ReasoningDelta", {"delta": "Think", "snapshot": "Think", "choice": 0, "output_index": 0}),
+        ("ReasoningDelta", {"delta": "ing", "snapshot": "Thinking", "choice": 0,
+                            "output_index": 0}),
+        ("ReasoningDone", {"text": "Thinking", "choice": 0, "output_index": 0}),
     ]
     item = acc.response().output[0]
     assert isinstance(item, rt.Reasoning) and item.summary == [rt.SummaryTextPart(text="Thinking")]
@@ -262,9 +264,11 @@ def test_refusal_streams_as_refusal_events() -> None:
         event("response.refusal.done", **ids, refusal="I can't help.", sequence_number=4),
     ]))
     assert [(type(e).__name__, e.to_dict()) for e in out] == [
-        ("RefusalDelta", {"delta": "I can't", "snapshot": "I can't", "choice": 0}),
-        ("RefusalDelta", {"delta": " help.", "snapshot": "I can't help.", "choice": 0}),
-        ("RefusalDone", {"refusal": "I can't help.", "choice": 0}),
+        ("RefusalDelta", {"delta": "I can't", "snapshot": "I can't", "choice": 0,
+                          "output_index": 0}),
+        ("RefusalDelta", {"delta": " help.", "snapshot": "I can't help.", "choice": 0,
+                          "output_index": 0}),
+        ("RefusalDone", {"refusal": "I can't help.", "choice": 0, "output_index": 0}),
     ]
     item = acc.response().output[0]
     assert isinstance(item, rt.Message)
@@ -274,7 +278,7 @@ def test_refusal_streams_as_refusal_events() -> None:
 
 def test_incomplete_is_terminal_without_failure() -> None:
     acc = ResponseAccumulator()
-    out = acc.handle_event(lifecycle("response.incomplete", "incomplete", 3,
+    out = response_events(acc, lifecycle("response.incomplete", "incomplete", 3,
                                      incomplete_details={"reason": "max_output_tokens"}))
     done = out[-1]
     assert isinstance(done, ev.Done)
@@ -286,7 +290,7 @@ def test_failed_sets_failure_from_the_response_error() -> None:
     acc = ResponseAccumulator()
     failed = lifecycle("response.failed", "failed", 3,
                        error={"code": "server_error", "message": "Something broke"})
-    out = acc.handle_event(failed)
+    out = response_events(acc, failed)
     assert out[0] is failed
     assert acc.terminal and acc.failure is not None
     assert (acc.failure.code, acc.failure.message) == ("server_error", "Something broke")
@@ -297,14 +301,14 @@ def test_flat_error_event_sets_failure_and_is_returned() -> None:
     acc = ResponseAccumulator()
     error = event("error", code="rate_limit_exceeded", message="Slow down", param=None,
                   sequence_number=2)
-    assert acc.handle_event(error) == [error]
+    assert response_events(acc, error) == [error]
     assert acc.terminal and acc.failure is not None
     assert (acc.failure.code, acc.failure.message) == ("rate_limit_exceeded", "Slow down")
 
 
 def test_nested_error_event_sets_failure() -> None:
     acc = ResponseAccumulator()
-    acc.handle_event(event("error", error={"type": "insufficient_quota",
+    response_events(acc, event("error", error={"type": "insufficient_quota",
                                            "code": "insufficient_quota", "message": "Pay up"}))
     assert acc.failure is not None
     assert (acc.failure.code, acc.failure.type, acc.failure.message) == (
@@ -315,8 +319,8 @@ def test_duplicate_and_older_sequence_numbers_are_ignored() -> None:
     acc = ResponseAccumulator()
     events = message(0, "msg_1", ["a", "b"], 0)
     feed(acc, events[:4])
-    assert acc.handle_event(events[3]) == []
-    assert acc.handle_event(events[2]) == []
+    assert response_events(acc, events[3]) == []
+    assert response_events(acc, events[2]) == []
     feed(acc, events[4:])
     assert acc.current_content() == "ab"
     assert acc.last_sequence_number == events[-1].sequence_number
@@ -326,8 +330,8 @@ def test_events_without_sequence_numbers_are_always_handled() -> None:
     acc = ResponseAccumulator()
     delta = event("response.output_text.delta", item_id="m", output_index=0, content_index=0,
                   delta="x")
-    acc.handle_event(delta)
-    acc.handle_event(delta)
+    response_events(acc, delta)
+    response_events(acc, delta)
     assert acc.current_content() == "xx"
     assert acc.last_sequence_number is None
 
@@ -342,7 +346,7 @@ def test_resumed_stream_without_created_accumulates() -> None:
 
 def test_snapshot_before_any_lifecycle_event_is_a_response() -> None:
     acc = ResponseAccumulator()
-    acc.handle_event(event("response.function_call_arguments.delta", item_id="fc_1",
+    response_events(acc, event("response.function_call_arguments.delta", item_id="fc_1",
                            output_index=0, delta="{}", sequence_number=4))
     item = acc.response().output[0]
     assert isinstance(item, rt.FunctionCall) and item.arguments == "{}"
@@ -351,7 +355,7 @@ def test_snapshot_before_any_lifecycle_event_is_a_response() -> None:
 
 def test_response_id_comes_from_the_first_lifecycle_event() -> None:
     acc = ResponseAccumulator()
-    acc.handle_event(lifecycle("response.queued", "queued", 1))
+    response_events(acc, lifecycle("response.queued", "queued", 1))
     assert acc.response_id == "resp_1"
 
 
@@ -377,10 +381,10 @@ def test_earlier_snapshots_do_not_share_annotation_lists() -> None:
     ids = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
     feed(acc, message(0, "msg_1", ["see [1]"], 0)[:3])
     citation = {"type": "url_citation", "url": "https://e.x", "start_index": 4, "end_index": 7}
-    acc.handle_event(event("response.output_text.annotation.added", **ids, annotation_index=0,
+    response_events(acc, event("response.output_text.annotation.added", **ids, annotation_index=0,
                            annotation=citation, sequence_number=10))
     early = acc.response()
-    acc.handle_event(event("response.output_text.annotation.added", **ids, annotation_index=1,
+    response_events(acc, event("response.output_text.annotation.added", **ids, annotation_index=1,
                            annotation=citation, sequence_number=11))
     assert len(first_part(early).annotations) == 1
     assert len(first_part(acc.response()).annotations) == 2
@@ -389,13 +393,13 @@ def test_earlier_snapshots_do_not_share_annotation_lists() -> None:
 def test_unknown_events_pass_through() -> None:
     acc = ResponseAccumulator()
     unknown = rt.decode_event(b'{"type":"response.novel.delta","sequence_number":3}')
-    assert acc.handle_event(unknown) == [unknown]
+    assert response_events(acc, unknown) == [unknown]
     assert acc.last_sequence_number == 3 and not acc.terminal
 
 
 def test_websocket_response_done_is_terminal() -> None:
     acc = ResponseAccumulator()
-    out = acc.handle_event(lifecycle("response.done", "completed", 9))
+    out = response_events(acc, lifecycle("response.done", "completed", 9))
     assert acc.terminal and isinstance(out[-1], ev.Done) and out[-1].finish_reason == "completed"
 
 
@@ -440,7 +444,7 @@ def test_handling_deltas_never_builds_the_text(monkeypatch: Any) -> None:
 
 def test_logprobs_on_text_deltas_become_logprobs_events() -> None:
     logprob = {"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": []}
-    out = ResponseAccumulator().handle_event(event(
+    out = response_events(ResponseAccumulator(), event(
         "response.output_text.delta", item_id="m", output_index=2, content_index=0,
         delta="Hi", logprobs=[logprob]))
     logprobs = out[-1]

@@ -8,7 +8,7 @@ import typing
 import msgspec
 import pytest
 
-from oxide_rx._exceptions import DecodeError
+from oxide_rx import DecodeError
 from oxide_rx.types import responses as rt
 
 TEXT_DELTA = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from oxide_rx._exceptions import SSEError
+from oxide_rx import SSEError
 from oxide_rx.sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
 
 MiB = 1024 * 1024

@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxide_rx._exceptions import SSEError
+from oxide_rx import SSEError
 from oxide_rx.sse import ServerSentEvent, SSEDecoder
 
 _TERMINATOR = re.compile("\r\n|\r|\n")

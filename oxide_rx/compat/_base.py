@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from .._transport.http import Timeout as CoreTimeout
-from ._core import CoreClient, split_request_options
+from ._core import CoreClient, CoreTimeout, split_request_options
 from ._errors import Request, translate
 
 __all__ = ["NOT_GIVEN", "NotGiven", "Omit", "Settings", "Timeout", "core_timeout", "omit"]

@@ -25,7 +25,6 @@ from typing import Any
 
 import jiter
 
-from .._chat_state import ChatCompletionAccumulator
 from ..events import Chunk
 from ..types.chat import ChatCompletionChunk
 from ._chat_snapshot import (
@@ -38,7 +37,7 @@ from ._chat_snapshot import (
     Text,
     TextPrefix,
 )
-from ._core import RawTap, wire_to_builtins
+from ._core import ChatCompletionAccumulator, RawTap, wire_to_builtins
 from ._errors import ContentFilterFinishReasonError, LengthFinishReasonError
 from ._models import construct
 from ._parsing import find_tool, is_parseable_tool, parse_content, parse_tool_arguments

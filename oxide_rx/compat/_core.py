@@ -1,12 +1,12 @@
 """Where the compat layer meets the core: the only module that reaches into oxide_rx internals.
 
-Requests go through ``oxide_rx.OpenAI._send`` / ``_request_json``; streams are the core's
+Requests go through the client's requester; streams are the core's
 :class:`~oxide_rx.ChatStream` / :class:`~oxide_rx.ResponseStream` with their accumulators and
-pipelines, opened through ``open_stream`` / ``open_retrieve_stream``. The one addition is a
-*raw tap* (their ``wire_tap``): the official objects keep every key the API sent
-(``"logprobs": null`` ...), which the wire Structs drop, so each stream's pipeline records the
-``data`` of the server-sent event being processed. The event that event causes reaches the
-compat layer synchronously, while the tap still holds its payload.
+pipelines, opened through ``open_stream`` / ``open_retrieve_stream``. The official objects
+keep every key the API sent (``"logprobs": null`` ...), which the wire Structs drop, so a
+:class:`RawTap` subscribed first to each stream's wire events holds the payload (``raw``) of
+the event being processed: the helper events it causes reach the compat layer right after,
+while the tap still holds it.
 """
 
 from __future__ import annotations
@@ -16,38 +16,61 @@ from typing import Any
 
 import msgspec
 
-from .._chat_state import ChatCompletionAccumulator
-from .._client import OpenAI as CoreClient
-from .._client import split_request_options
-from .._responses_state import ResponseAccumulator
-from .._stream import ChatStream, ResponseStream
-from ..sse import ServerSentEvent
+from .._client.client import OpenAI as CoreClient
+from .._client.options import split_request_options as _split_options
+from .._core.chat import ChatCompletionAccumulator
+from .._core.responses import ResponseAccumulator
+from .._core.schema import response_format_param, strict_schema, text_format_param
+from .._exceptions import ResponseFailedError
+from .._stream.inbox import Inbox, observe
+from .._stream.lifetime import StreamHandle
+from .._stream.streams import ChatStream, ResponseStream
+from .._transport.requester import RequestOptions
+from .._transport.timeouts import Timeout as CoreTimeout
+from ..events import Chunk
+from ..types import responses as rt
 
-__all__ = ["CoreClient", "RawTap", "decode_json", "open_chat", "open_responses",
-           "request_json", "split_request_options", "wire_to_builtins"]
+__all__ = ["ChatCompletionAccumulator", "ChatStream", "CoreClient", "CoreTimeout", "Inbox",
+           "RawTap", "ResponseFailedError", "ResponseStream", "StreamHandle", "decode_json",
+           "observe", "open_chat", "open_responses", "request_json", "response_format_param",
+           "split_request_options", "strict_schema", "text_format_param", "wire_to_builtins"]
 
 decode_json = msgspec.json.Decoder().decode
 
 
 class RawTap:
-    """Holds the ``data`` of the server-sent event the pipeline is processing right now."""
+    """Holds the payload of the wire event the stream is processing right now."""
 
     __slots__ = ("data",)
 
     def __init__(self) -> None:
         self.data = "{}"
 
-    def __call__(self, event: ServerSentEvent) -> None:
-        self.data = event.data
+    def __call__(self, event: Any) -> None:
+        raw = event.raw
+        self.data = raw.decode("utf-8", "replace") if raw is not None else "{}"
 
     def decoded(self) -> Any:
         return decode_json(self.data)
 
 
+def split_request_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The core's per-request options, as a dict compat can adjust."""
+    options = _split_options(params)
+    return {"timeout": options.timeout, "max_retries": options.max_retries,
+            "extra_headers": options.extra_headers, "query": options.extra_query}
+
+
+def _options(options: Mapping[str, Any] | None) -> RequestOptions:
+    options = options or {}
+    return RequestOptions(options.get("timeout"), options.get("max_retries"),
+                          options.get("extra_headers"), options.get("query"))
+
+
 async def request_json(client: CoreClient, method: str, path: str, body: Any = None,
                        options: Mapping[str, Any] | None = None) -> Any:
     """A non-streaming call: the decoded JSON body (plain dicts and lists)."""
-    raw = await client._request_json(method, path, body=body, **(options or {}))
+    raw = await client._requester.request_json(method, path, _options(options), body=body)
     return decode_json(raw)
 
 
@@ -55,10 +78,11 @@ async def open_chat(
     client: CoreClient, body: dict[str, Any], options: Mapping[str, Any]
 ) -> tuple[ChatStream, RawTap]:
     """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet."""
-    tap = RawTap()
     stream = await client.chat.completions.open_stream(
-        body, dict(options), ChatCompletionAccumulator(), wire_tap=tap
+        body, _options(options), ChatCompletionAccumulator()
     )
+    tap = RawTap()
+    stream.on(Chunk, tap)
     return stream, tap
 
 
@@ -74,17 +98,18 @@ async def open_responses(
 
     A background response resumes after a dropped connection, as the core's streams do.
     """
-    tap = RawTap()
     if response_id is None:
         assert body is not None
         stream = await client.responses.open_stream(
-            body, dict(options), ResponseAccumulator(), wire_tap=tap
+            body, _options(options), ResponseAccumulator()
         )
     else:
         stream = await client.responses.open_retrieve_stream(
-            response_id, dict(options), ResponseAccumulator(),
-            starting_after=starting_after, wire_tap=tap,
+            response_id, _options(options), ResponseAccumulator(),
+            starting_after=starting_after,
         )
+    tap = RawTap()
+    stream.on((*rt.EVENT_CLASSES, rt.UnknownEvent), tap)
     return stream, tap
 
 

@@ -19,7 +19,7 @@ from typing import Any, TypeGuard
 
 import msgspec
 
-from .._structured import response_format_param, strict_schema, text_format_param
+from ._core import response_format_param, strict_schema, text_format_param
 
 __all__ = [
     "find_tool",

@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._exceptions import ResponseFailedError
 from ..events import ContentDelta, Event, ToolCallDelta
-from ._core import RawTap
+from ._core import RawTap, ResponseFailedError
 from ._errors import APIError
 from ._lazy import Deferred
 from ._models import construct

@@ -28,7 +28,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import msgspec
 from reactivex import abc
 
-from .._stream import StreamHandle
+from ._core import StreamHandle
 from ._errors import Request, Response, translate
 from ._lazy import Deferred, settle
 from ._loop import LoopThread
@@ -159,7 +159,7 @@ class Relay(abc.ObserverBase[Any]):
 
 
 class _Base:
-    def __init__(self, core: StreamHandle[Any, Any], converter: Converter, request: Request,
+    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request,
                  sink: _AsyncSink | _ThreadSink) -> None:
         self._core = core
         self._converter = converter
@@ -184,7 +184,7 @@ class AsyncStream(_Base, Generic[_T]):
     """
 
     def __init__(
-        self, core: StreamHandle[Any, Any], converter: Converter, request: Request
+        self, core: StreamHandle[Any], converter: Converter, request: Request
     ) -> None:
         self._sink = _AsyncSink()
         super().__init__(core, converter, request, self._sink)
@@ -231,7 +231,7 @@ class Stream(_Base, Generic[_T]):
     queue, so iterating costs no coroutine hand-off per item.
     """
 
-    def __init__(self, core: StreamHandle[Any, Any], converter: Converter, request: Request,
+    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request,
                  runner: LoopThread) -> None:
         self._sink = _ThreadSink()
         self._runner = runner

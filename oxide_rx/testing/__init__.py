@@ -90,13 +90,12 @@ __all__ = ["Chunking", "Fault", "MockServer", "RecordedRequest", "Scenario", "mo
 
 
 def __getattr__(name: str) -> Any:
-    """``client_or_mock`` (a client on the mock when offline) lives with the client.
-
-    It is re-exported lazily, on first access, so that importing the mock server never imports
-    the client side of the package.
+    """``client_or_mock`` (a client on the mock when offline) is imported lazily, on first
+    access, so that importing the mock server (as the pytest plugin does) never imports the
+    client side of the package.
     """
     if name == "client_or_mock":
-        from .._offline import client_or_mock
+        from ._offline import client_or_mock
 
         return client_or_mock
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from oxide_rx.types._response_items import _ItemField
 from oxide_rx.types._response_object import Response
 from oxide_rx.types._response_parts import Logprob, _AnnotationField, _PartField, _Wire, expose_tags
+from oxide_rx.types.shared import RAW_FIELD, RawPayload
 
 __all__ = [
     "CORE_EVENT_TYPES", "ContentPartAdded", "ContentPartDone", "ErrorDetail", "ErrorEvent",
@@ -24,13 +25,16 @@ __all__ = [
 ]
 
 
-class _Event(_Wire, frozen=True, tag_field="type"):
+class _Event(RawPayload, _Wire, frozen=True, tag_field="type"):
     """Base of every stream event. ``sequence_number`` is absent on pre-2025-09 streams;
-    ``stream_id`` is the WebSocket lane the event belongs to."""
+    ``stream_id`` is the WebSocket lane the event belongs to. ``raw`` is the payload exactly
+    as the server sent it, set when a stream decoded the event (``None`` otherwise), so fields
+    this library does not model yet stay reachable."""
 
     type: ClassVar[str]
     sequence_number: int | None = None
     stream_id: str | None = None
+    raw: bytes | None = RAW_FIELD
 
 
 class _Lifecycle(_Event, frozen=True, kw_only=True):

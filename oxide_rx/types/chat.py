@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 
-from oxide_rx.types.shared import WireStruct
+from oxide_rx.types.shared import RAW_FIELD, RawPayload, WireStruct
 
 __all__ = [
     "CHUNK_DECODER",
@@ -194,7 +194,7 @@ class Choice(WireStruct, frozen=True, kw_only=True):
     """Azure only: the content filter verdicts for this choice."""
 
 
-class ChatCompletionChunk(WireStruct, frozen=True, kw_only=True):
+class ChatCompletionChunk(RawPayload, WireStruct, frozen=True, kw_only=True):
     """One streamed chunk (``object: "chat.completion.chunk"``).
 
     ``choices`` is empty on the usage chunk, the moderation chunk and Azure's prompt-filter
@@ -204,6 +204,10 @@ class ChatCompletionChunk(WireStruct, frozen=True, kw_only=True):
     ``error`` is set only when the payload was a mid-stream ``{"error": {...}}`` frame instead
     of a chunk; the ``decode`` operator raises :class:`oxide_rx.ResponseFailedError` for such a
     frame, so an accumulator never sees it.
+
+    ``raw`` is the payload exactly as the server sent it, set when a stream decoded the chunk
+    (``None`` otherwise): fields this library does not model yet stay reachable there. It is
+    not part of the wire JSON (its key is ``__raw__`` if you re-encode the chunk).
     """
 
     id: str = ""
@@ -220,6 +224,7 @@ class ChatCompletionChunk(WireStruct, frozen=True, kw_only=True):
     prompt_filter_results: Any = None
     """Azure only: prompt filter verdicts, on the first chunk."""
     error: dict[str, Any] | None = None
+    raw: bytes | None = RAW_FIELD
 
 
 # ---------------------------------------------------------------------------- complete

@@ -174,7 +174,8 @@ from oxide_rx.types._response_tool_events import (
 )
 
 __all__ = [
-    "EVENT_TYPES", "RESPONSE_DECODER", "AdditionalTools", "Annotation", "ApplyPatchCall",
+    "EVENT_CLASSES", "EVENT_TYPES", "RESPONSE_DECODER", "AdditionalTools", "Annotation",
+    "ApplyPatchCall",
     "ApplyPatchCallOperationDiffDelta", "ApplyPatchCallOperationDiffDone",
     "ApplyPatchCallOutput", "AudioDelta", "AudioDone", "AudioTranscriptDelta",
     "AudioTranscriptDone", "CodeInterpreterCall", "CodeInterpreterCallCodeDelta",
@@ -250,9 +251,10 @@ class _TypeProbe(msgspec.Struct):
     sequence_number: Any = None
 
 
-EVENT_TYPES: frozenset[str] = frozenset(
-    cls.type for cls in (*CORE_EVENT_TYPES, *TOOL_EVENT_TYPES)
-)
+EVENT_CLASSES: tuple[type[Any], ...] = (*CORE_EVENT_TYPES, *TOOL_EVENT_TYPES)
+"""The classes of :data:`ResponseStreamEvent`."""
+
+EVENT_TYPES: frozenset[str] = frozenset(cls.type for cls in EVENT_CLASSES)
 """The ``type`` strings of :data:`ResponseStreamEvent`."""
 
 _EVENT_DECODER: msgspec.json.Decoder[ResponseStreamEvent] = msgspec.json.Decoder(

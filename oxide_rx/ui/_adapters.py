@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from typing import Any, TypeVar
 
 import msgspec
 from reactivex import Observable
 from reactivex import operators as rx_ops
 
-from .._stream import StreamHandle
+from .._stream.inbox import observe
+from .._stream.lifetime import StreamHandle
 from ..events import ContentDelta, Done, RefusalDelta, ToolCallDone, Usage
 from ..operators import of_type, sample_ui
 
@@ -24,55 +23,7 @@ _T = TypeVar("_T")
 _encode = msgspec.json.Encoder().encode
 
 
-async def observe(
-    observable: Observable[_T], *, start: Callable[[], None] | None = None
-) -> AsyncGenerator[_T, None]:
-    """Iterate an observable's items; subscribes first, then calls ``start`` (if given).
-
-    The buffer is unbounded: a push source cannot be slowed, and LLM token rates are low.
-
-    >>> async for delta in observe(stream.events, start=stream.start):  # doctest: +SKIP
-    ...     print(delta)
-    """
-    items: deque[_T] = deque()
-    ended: list[Exception | None] = []
-    waiter: asyncio.Future[None] | None = None
-
-    def wake() -> None:
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def on_next(item: _T) -> None:
-        items.append(item)
-        wake()
-
-    def on_error(error: Exception) -> None:
-        ended.append(error)
-        wake()
-
-    def on_completed() -> None:
-        ended.append(None)
-        wake()
-
-    subscription = observable.subscribe(on_next, on_error, on_completed)
-    try:
-        if start is not None:
-            start()
-        while True:
-            while items:
-                yield items.popleft()
-            if ended:
-                break
-            waiter = asyncio.get_running_loop().create_future()
-            await waiter
-            waiter = None
-    finally:
-        subscription.dispose()
-    if ended[0] is not None:
-        raise ended[0]
-
-
-def content_deltas(stream: StreamHandle[Any, Any], choice: int = 0) -> Observable[ContentDelta]:
+def content_deltas(stream: StreamHandle[Any], choice: int = 0) -> Observable[ContentDelta]:
     """The stream's ``ContentDelta`` events for one choice."""
 
     def in_choice(event: ContentDelta) -> bool:
@@ -89,7 +40,7 @@ def snapshot_of(event: ContentDelta) -> str:
     return event.snapshot
 
 
-def text_deltas(stream: StreamHandle[Any, Any], choice: int = 0) -> AsyncGenerator[str, None]:
+def text_deltas(stream: StreamHandle[Any], choice: int = 0) -> AsyncGenerator[str, None]:
     """The answer's text pieces, in order: what ``st.write_stream`` concatenates.
 
     >>> st.write_stream(ox.ui.text_deltas(stream))  # doctest: +SKIP
@@ -99,7 +50,7 @@ def text_deltas(stream: StreamHandle[Any, Any], choice: int = 0) -> AsyncGenerat
 
 
 def text_snapshots(
-    stream: StreamHandle[Any, Any], interval: float = 0.05, choice: int = 0
+    stream: StreamHandle[Any], interval: float = 0.05, choice: int = 0
 ) -> AsyncGenerator[str, None]:
     """The text so far, at most every ``interval`` seconds and always the final text:
     what Gradio, Panel and NiceGUI generators yield.
@@ -134,7 +85,7 @@ def _relay_frame(event: Any) -> bytes | None:
     return b"event: " + kind.encode() + b"\ndata: " + _encode(data) + b"\n\n"
 
 
-async def sse_relay(stream: StreamHandle[Any, Any]) -> AsyncGenerator[bytes, None]:
+async def sse_relay(stream: StreamHandle[Any]) -> AsyncGenerator[bytes, None]:
     """Re-serve a stream to a browser as server-sent events (``EventSource`` frames).
 
     Events: ``delta`` / ``refusal`` (``{"text", "choice"}``), ``tool_call``, ``usage``,

@@ -20,7 +20,7 @@ from reactivex.scheduler.eventloop import AsyncIOScheduler
 from textual.message import Message
 from textual.widgets import Static
 
-from .._stream import StreamHandle
+from .._stream.lifetime import StreamHandle
 from ..operators import sample_ui
 from ._adapters import content_deltas, snapshot_of
 
@@ -41,7 +41,7 @@ class StreamView(Static):
             self.view = view
             self.error = error
 
-    def __init__(self, stream: StreamHandle[Any, Any], *, interval: float = 0.05, **kwargs: Any):
+    def __init__(self, stream: StreamHandle[Any], *, interval: float = 0.05, **kwargs: Any):
         super().__init__("", **kwargs)
         self.stream = stream
         self.interval = interval

@@ -130,7 +130,7 @@ def test_async_client_left_open_is_closed_when_its_loop_ends(base_url: str) -> N
         await client.models.retrieve("gpt-4o")
 
     asyncio.run(main())
-    session = client._settings.core._session
+    session = client._settings.core._requester._session
     assert session is None or session.closed
 
 

@@ -1,20 +1,20 @@
 """Sans-IO Responses API accumulator: wire events in, helper events and a ``Response`` out.
 
 No I/O, no asyncio, no Rx: feed it decoded events (from SSE, a WebSocket or a list) and it
-returns, for each, the event itself followed by the helper events it causes::
+returns, for each, the helper events it causes::
 
     >>> from oxide_rx.types.responses import decode_event
     >>> acc = ResponseAccumulator()
     >>> out = acc.handle_event(decode_event(
     ...     b'{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,'
     ...     b'"content_index":0,"delta":"Hi","sequence_number":3}'))
-    >>> [type(e).__name__ for e in out], out[1].snapshot, acc.current_content()
-    (['OutputTextDelta', 'ContentDelta'], 'Hi', 'Hi')
+    >>> out, acc.current_content()
+    ([ContentDelta(delta='Hi', snapshot='Hi', choice=0, output_index=0)], 'Hi')
 
 Rules worth knowing:
 
 * **Idempotent resume.** An event whose ``sequence_number`` is at or below the last one seen is
-  ignored (``[]``): replaying a background stream from any earlier point, or reconnecting with
+  ignored (``None``): replaying a background stream from any earlier point, or reconnecting with
   ``starting_after``, delivers every event once. Events without a ``sequence_number`` (old
   streams) are always handled.
 * **No ``response.created`` needed.** Resumed streams start later; the snapshot starts from
@@ -26,14 +26,15 @@ Rules worth knowing:
   built; a terminal event's response is taken as is, with ``output`` back-filled from the
   accumulated items when the server left it empty.
 * **Failure is data.** An ``error`` event or ``response.failed`` sets :attr:`failure` and
-  :attr:`terminal`; the events are still returned (the stream delivers them, then raises).
+  :attr:`terminal`; its helper events are still returned (the stream delivers them, then
+  raises).
   After an ``error`` event the snapshot's ``status`` is ``"failed"`` and its ``error`` holds
   the code and message, so a stream's ``error.partial`` says what happened.
-* **Cost.** Each delta appends to a :class:`~oxide_rx.events.TextBuffer`; snapshots are built
+* **Cost.** Each delta appends to a :class:`~oxide_rx._core.text.TextBuffer`; snapshots are built
   when read, so per-event cost does not grow with the output.
 * **Structured output.** ``ContentDone.parsed`` (with ``text_format``) and
   ``ToolCallDone.parsed_arguments`` (with ``tool_types``) are validated with
-  :func:`oxide_rx._parsing.parse_as`; text that does not validate gives ``None``, not an error,
+  :func:`oxide_rx._core.parsing.parse_as`; text that does not validate gives ``None``, not an error,
   because a ``*.done`` event cannot tell whether the response is about to end ``incomplete``
   (cut-short JSON is expected then). Without a registered tool type, arguments are decoded as
   JSON (``None`` if they are not JSON).
@@ -47,20 +48,22 @@ from typing import Any
 import msgspec
 
 from oxide_rx import events as ev
-from oxide_rx._exceptions import DecodeError, ResponseFailedError
-from oxide_rx._parsing import parse_as
-from oxide_rx._responses_items import (
+from oxide_rx._core.parsing import parse_as
+from oxide_rx._core.response_items import (
     DONE_FIELDS,
     STREAMED_KINDS,
     ItemState,
     PartState,
     call_identity,
 )
+from oxide_rx._exceptions import DecodeError, ResponseFailedError
+from oxide_rx.events import ResponseEvent
 from oxide_rx.types import responses as rt
 
 __all__ = ["ResponseAccumulator"]
 
-_Handler = Callable[["ResponseAccumulator", Any, list[object]], None]
+_Out = list[ResponseEvent]
+_Handler = Callable[["ResponseAccumulator", Any, _Out], None]
 
 
 class ResponseAccumulator:
@@ -74,7 +77,7 @@ class ResponseAccumulator:
     >>> out = acc.handle_event(decode_event(
     ...     b'{"type":"response.function_call_arguments.delta","item_id":"fc_1",'
     ...     b'"output_index":0,"delta":"[1,","sequence_number":5}'))
-    >>> out[1].arguments_snapshot, acc.response().output[0].arguments
+    >>> out[0].arguments_snapshot, acc.response().output[0].arguments
     ('[1,', '[1,')
     """
 
@@ -101,15 +104,18 @@ class ResponseAccumulator:
 
     # ------------------------------------------------------------------ public
 
-    def handle_event(self, event: rt.ResponseStreamEvent | rt.UnknownEvent) -> list[object]:
-        """Handle one wire event; returns ``[event, *helper events]``, or ``[]`` for a replay."""
+    def handle_event(
+        self, event: rt.ResponseStreamEvent | rt.UnknownEvent
+    ) -> list[ResponseEvent] | None:
+        """Handle one wire event; returns the helper events it causes, or ``None`` when the
+        event is a replay of one already handled (drop it)."""
         seq = event.sequence_number
         if seq is not None:
             if self.last_sequence_number is not None and seq <= self.last_sequence_number:
-                return []
+                return None
             self.last_sequence_number = seq
         self._snapshot = None
-        out: list[object] = [event]
+        out: _Out = []
         if type(event) is rt.OutputTextDelta:
             # Nearly every event of a stream: handled here, without a dispatch and a call.
             index = event.output_index
@@ -123,7 +129,7 @@ class ResponseAccumulator:
             buffer = part.buffer
             buffer.append(delta)
             length = part.length = part.length + len(delta)
-            out.append(ev.ContentDelta(delta, buffer, length, 0, index))
+            out.append(ev._LazyContentDelta(delta, "", 0, index, buffer, length))
             if event.logprobs:  # often an empty list: no LogprobsDelta then
                 part.logprobs.extend(event.logprobs)
                 out.append(ev.LogprobsDelta(event.logprobs, None, 0, index))
@@ -151,10 +157,10 @@ class ResponseAccumulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _on_lifecycle(self, event: Any, out: list[object]) -> None:
+    def _on_lifecycle(self, event: Any, out: _Out) -> None:
         self._base = event.response
 
-    def _on_terminal(self, event: Any, out: list[object]) -> None:
+    def _on_terminal(self, event: Any, out: _Out) -> None:
         response: rt.Response = event.response
         self._base = self._final = response
         self.terminal = True
@@ -171,7 +177,7 @@ class ResponseAccumulator:
         reason = response.incomplete_details.reason if response.incomplete_details else None
         out.append(ev.Done(status, reason=reason))
 
-    def _on_error(self, event: rt.ErrorEvent, out: list[object]) -> None:
+    def _on_error(self, event: rt.ErrorEvent, out: _Out) -> None:
         self.terminal = True
         if self.failure is None:
             self.failure = ResponseFailedError(
@@ -195,10 +201,10 @@ class ResponseAccumulator:
             state = self._items[index] = ItemState(ItemState.placeholder(kind, item_id))
         return state
 
-    def _on_item_added(self, event: rt.OutputItemAdded, out: list[object]) -> None:
+    def _on_item_added(self, event: rt.OutputItemAdded, out: _Out) -> None:
         self._items[event.output_index] = ItemState(event.item)
 
-    def _on_item_done(self, event: rt.OutputItemDone, out: list[object]) -> None:
+    def _on_item_done(self, event: rt.OutputItemDone, out: _Out) -> None:
         state = self._items.get(event.output_index)
         if state is None:
             state = self._items[event.output_index] = ItemState(event.item)
@@ -212,12 +218,12 @@ class ResponseAccumulator:
             self._tool_done(state, event.output_index, item.arguments, out)
         state.finish(item)
 
-    def _on_part_added(self, event: rt.ContentPartAdded, out: list[object]) -> None:
+    def _on_part_added(self, event: rt.ContentPartAdded, out: _Out) -> None:
         kind = rt.Reasoning if isinstance(event.part, rt.ReasoningTextPart) else rt.Message
         state = self._item(event.output_index, event.item_id, kind)
         state.parts[event.content_index] = PartState(event.part)
 
-    def _on_part_done(self, event: rt.ContentPartDone, out: list[object]) -> None:
+    def _on_part_done(self, event: rt.ContentPartDone, out: _Out) -> None:
         kind = rt.Reasoning if isinstance(event.part, rt.ReasoningTextPart) else rt.Message
         part = self._part(event.output_index, event.item_id, event.content_index, kind)
         self._close_part(part, event.output_index, out)
@@ -234,20 +240,20 @@ class ResponseAccumulator:
 
     # ------------------------------------------------------------------ text parts
 
-    def _on_refusal_delta(self, event: rt.RefusalDelta, out: list[object]) -> None:
+    def _on_refusal_delta(self, event: rt.RefusalDelta, out: _Out) -> None:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Message, rt.RefusalPart)
         length = part.append(event.delta)
-        out.append(ev.RefusalDelta(event.delta, part.buffer, length, 0, index))
+        out.append(ev._LazyRefusalDelta(event.delta, "", 0, index, part.buffer, length))
 
-    def _on_reasoning_text_delta(self, event: rt.ReasoningTextDelta, out: list[object]) -> None:
+    def _on_reasoning_text_delta(self, event: rt.ReasoningTextDelta, out: _Out) -> None:
         index = event.output_index
         part = self._part(index, event.item_id, event.content_index, rt.Reasoning,
                           rt.ReasoningTextPart)
         length = part.append(event.delta)
-        out.append(ev.ReasoningDelta(event.delta, part.buffer, length, 0, index))
+        out.append(ev._LazyReasoningDelta(event.delta, "", 0, index, part.buffer, length))
 
-    def _on_text_done(self, event: Any, out: list[object]) -> None:
+    def _on_text_done(self, event: Any, out: _Out) -> None:
         kind: type
         part_type: type
         if isinstance(event, rt.ReasoningTextDone):
@@ -262,7 +268,7 @@ class ResponseAccumulator:
             part.logprobs = list(event.logprobs)
         self._close_part(part, event.output_index, out)
 
-    def _on_annotation(self, event: rt.OutputTextAnnotationAdded, out: list[object]) -> None:
+    def _on_annotation(self, event: rt.OutputTextAnnotationAdded, out: _Out) -> None:
         part = self._part(event.output_index, event.item_id, event.content_index, rt.Message)
         annotations = part.annotations
         if event.annotation_index < len(annotations):
@@ -271,12 +277,12 @@ class ResponseAccumulator:
             annotations.append(event.annotation)
 
     def _on_summary_part_added(self, event: rt.ReasoningSummaryPartAdded,
-                               out: list[object]) -> None:
+                               out: _Out) -> None:
         state = self._item(event.output_index, event.item_id, rt.Reasoning)
         state.summaries[event.summary_index] = PartState(event.part)
 
     def _on_summary_part_done(self, event: rt.ReasoningSummaryPartDone,
-                              out: list[object]) -> None:
+                              out: _Out) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
         self._close_part(part, event.output_index, out)
         part.finish(event.part)
@@ -288,17 +294,18 @@ class ResponseAccumulator:
             part = summaries[summary_index] = PartState(PartState.placeholder(rt.SummaryTextPart))
         return part
 
-    def _on_summary_delta(self, event: rt.ReasoningSummaryTextDelta, out: list[object]) -> None:
+    def _on_summary_delta(self, event: rt.ReasoningSummaryTextDelta, out: _Out) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
         length = part.append(event.delta)
-        out.append(ev.ReasoningDelta(event.delta, part.buffer, length, 0, event.output_index))
+        out.append(ev._LazyReasoningDelta(event.delta, "", 0, event.output_index, part.buffer,
+                                           length))
 
-    def _on_summary_done(self, event: rt.ReasoningSummaryTextDone, out: list[object]) -> None:
+    def _on_summary_done(self, event: rt.ReasoningSummaryTextDone, out: _Out) -> None:
         part = self._summary(event.output_index, event.item_id, event.summary_index)
         part.set_text(event.text)
         self._close_part(part, event.output_index, out)
 
-    def _close_part(self, part: PartState, index: int, out: list[object]) -> None:
+    def _close_part(self, part: PartState, index: int, out: _Out) -> None:
         """Emit the part's *Done* helper event, once."""
         if part.closed:
             return
@@ -315,17 +322,17 @@ class ResponseAccumulator:
     # ------------------------------------------------------------------ tool calls
 
     def _on_arguments_delta(self, event: rt.FunctionCallArgumentsDelta,
-                            out: list[object]) -> None:
+                            out: _Out) -> None:
         state = self._item(event.output_index, event.item_id, rt.FunctionCall)
         buffer = state.stream_buffer()
         buffer.append(event.delta)
         call_id, name = call_identity(state.item)
-        out.append(ev.ToolCallDelta(
-            event.output_index, call_id, name, event.delta, buffer, len(buffer),
-            output_index=event.output_index,
+        out.append(ev._LazyToolCallDelta(
+            event.output_index, call_id, name, event.delta, "", 0, event.output_index,
+            buffer, len(buffer),
         ))
 
-    def _on_arguments_done(self, event: rt.FunctionCallArgumentsDone, out: list[object]) -> None:
+    def _on_arguments_done(self, event: rt.FunctionCallArgumentsDone, out: _Out) -> None:
         state = self._item(event.output_index, event.item_id, rt.FunctionCall)
         state.set_stream_text(event.arguments)
         # A stream resumed mid-call has only a placeholder item (no call_id): ToolCallDone
@@ -333,7 +340,7 @@ class ResponseAccumulator:
         if not state.tool_done and call_identity(state.item)[0]:
             self._tool_done(state, event.output_index, event.arguments, out, event.name)
 
-    def _tool_done(self, state: ItemState, index: int, arguments: str, out: list[object],
+    def _tool_done(self, state: ItemState, index: int, arguments: str, out: _Out,
                    fallback_name: str | None = None) -> None:
         state.tool_done = True
         call_id, name = call_identity(state.item)
@@ -343,23 +350,23 @@ class ResponseAccumulator:
         out.append(ev.ToolCallDone(index=index, call_id=call_id, name=name, arguments=arguments,
                                    parsed_arguments=parsed, output_index=index))
 
-    def _on_stream_delta(self, event: Any, out: list[object]) -> None:
+    def _on_stream_delta(self, event: Any, out: _Out) -> None:
         kind = STREAMED_KINDS[type(event)]
         self._item(event.output_index, event.item_id, kind).stream_buffer().append(event.delta)
 
-    def _on_stream_done(self, event: Any, out: list[object]) -> None:
+    def _on_stream_done(self, event: Any, out: _Out) -> None:
         kind = STREAMED_KINDS[type(event)]
         text = getattr(event, DONE_FIELDS[type(event)])
         self._item(event.output_index, event.item_id, kind).set_stream_text(text)
 
-    def _on_shell_command(self, event: Any, out: list[object]) -> None:
+    def _on_shell_command(self, event: Any, out: _Out) -> None:
         state = self._item(event.output_index, event.item_id, rt.ShellCall)
         if isinstance(event, rt.ShellCallCommandDelta):
             state.command(event.command_index).append(event.delta)
         else:
             state.set_command(event.command_index, event.command)
 
-    def _on_shell_output(self, event: Any, out: list[object]) -> None:
+    def _on_shell_output(self, event: Any, out: _Out) -> None:
         state = self._item(event.output_index, event.item_id, rt.ShellCallOutput)
         if isinstance(event, rt.ShellCallOutputContentDelta):
             state.append_output(event.command_index, event.delta)

@@ -1,9 +1,10 @@
-"""The Responses API over a persistent WebSocket (``wss://.../v1/responses``).
+"""The Responses API over a persistent WebSocket (``wss://.../v1/responses``): the session.
 
 One connection carries many responses, one at a time: each ``response.create`` text frame is
 answered by the same event objects the SSE endpoint streams, one JSON object per frame. Each
-response is a :class:`ResponseStream` with the same operators, helper events, accumulator and
-lifetime as over SSE; only the feed differs.
+response is a :class:`~oxide_rx.ResponseStream` with the same operators, helper events,
+accumulator and lifetime as over SSE; only the feed differs
+(:class:`oxide_rx._transport.websocket.WebSocketFeed`).
 
 Aborting a response mid-flight (``stream.aclose()``, the consumer cancelled, ...) closes the
 connection: the protocol has no message to stop one response, and a half-read response would
@@ -14,65 +15,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import msgspec
 
-from ._exceptions import APIConnectionError, OxideRxError, StreamTruncatedError
-from ._responses import _apply_text_format, responses_stages
-from ._responses_state import ResponseAccumulator
-from ._stream import ResponseStream
-from ._transport.errors import connection_error, status_error
-from ._transport.http import Timeout
-from .sse import ServerSentEvent
+from .._core.responses import ResponseAccumulator
+from .._core.schema import apply_text_format
+from .._exceptions import APIConnectionError, OxideRxError
+from .._stream.streams import ResponseStream
+from .._transport.errors import connection_error
+from .._transport.requester import Requester
+from .._transport.timeouts import Timeout
+from .._transport.websocket import CLOSE_SECONDS, WebSocketFeed, open_websocket
 
-if TYPE_CHECKING:
-    from ._client import OpenAI
+__all__ = ["ResponsesWebSocket"]
 
-__all__ = ["ResponsesWebSocket", "connect"]
-
-CLOSE_SECONDS = 5.0
 _encode = msgspec.json.Encoder().encode
-
-
-def websocket_url(base_url: str) -> str:
-    """``https://host/v1`` -> ``wss://host/v1/responses`` (and http -> ws).
-
-    >>> websocket_url("http://127.0.0.1:8000/v1")
-    'ws://127.0.0.1:8000/v1/responses'
-    """
-    scheme, rest = base_url.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}/responses"
-
-
-async def connect(
-    client: OpenAI,
-    *,
-    timeout: Timeout | float | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-) -> ResponsesWebSocket:
-    """Open a WebSocket to ``/responses`` with the client's credentials and headers."""
-    effective = client.timeout if timeout is None else Timeout.coerce(timeout)
-    headers = client._headers(stream=True, extra=extra_headers)
-    headers.pop("Content-Type", None)
-    headers.pop("Accept", None)
-    try:
-        async with asyncio.timeout(effective.headers):
-            ws = await client.session.ws_connect(
-                websocket_url(client.base_url),
-                headers=headers,
-                max_msg_size=client.max_event_size or 0,
-                autoping=True,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_SECONDS),
-            )
-    except aiohttp.WSServerHandshakeError as exc:
-        raise status_error(exc.status, b"", None) from None
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        raise connection_error(exc) from exc
-    return ResponsesWebSocket(ws, effective)
 
 
 class ResponsesWebSocket:
@@ -90,6 +51,18 @@ class ResponsesWebSocket:
         self._timeout = timeout
         self._current: ResponseStream | None = None
         self._closing: asyncio.Task[bool] | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        requester: Requester,
+        *,
+        timeout: Timeout | float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> ResponsesWebSocket:
+        """Connect with the requester's credentials and headers."""
+        effective = requester.timeout if timeout is None else Timeout.coerce(timeout)
+        return cls(await open_websocket(requester, effective, extra_headers), effective)
 
     @property
     def closed(self) -> bool:
@@ -112,17 +85,14 @@ class ResponsesWebSocket:
         if params.pop("background", False):
             raise ValueError("background responses are not supported over WebSocket")
         params.pop("stream", None)
-        text_format = _apply_text_format(params)
+        text_format = apply_text_format(params)
         try:
             await self._ws.send_str(_encode({"type": "response.create", **params}).decode())
         except (aiohttp.ClientError, OSError, ConnectionError) as exc:
             raise connection_error(exc) from exc
         accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
         stream = ResponseStream(
-            _WebSocketFeed(self),
-            accumulator,
-            responses_stages(accumulator),
-            idle_timeout=self._timeout.idle,
+            WebSocketFeed(self._ws, self._abort), accumulator, idle_timeout=self._timeout.idle
         )
         self._current = stream
         return stream
@@ -151,32 +121,3 @@ class ResponsesWebSocket:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-class _WebSocketFeed:
-    """The frames of one response, each as a one-event batch for the shared pipeline."""
-
-    def __init__(self, connection: ResponsesWebSocket) -> None:
-        self._connection = connection
-
-    async def __aiter__(self) -> AsyncIterator[list[ServerSentEvent]]:
-        ws = self._connection._ws
-        while True:
-            message = await ws.receive()
-            if message.type is aiohttp.WSMsgType.TEXT:
-                yield [ServerSentEvent(data=message.data)]
-            elif message.type is aiohttp.WSMsgType.BINARY:
-                yield [ServerSentEvent(data=message.data.decode("utf-8", "replace"))]
-            elif message.type is aiohttp.WSMsgType.ERROR:
-                raise connection_error(message.data)
-            else:
-                code = ws.close_code
-                raise StreamTruncatedError(
-                    f"The WebSocket closed mid-response (close code {code})."
-                )
-
-    async def finish(self) -> None:
-        """The response ended: the connection stays open for the next one."""
-
-    def abort(self) -> None:
-        self._connection._abort()

@@ -3,10 +3,10 @@
 :class:`ItemState` holds one output item (by ``output_index``) and :class:`PartState` one
 content part or reasoning summary part. Both keep the wire object they started from and build
 an updated copy on demand (``build()``), so the snapshot is assembled lazily; text grows in
-:class:`~oxide_rx.events.TextBuffer` so appending a delta never copies the text so far.
+:class:`~oxide_rx._core.text.TextBuffer` so appending a delta never copies the text so far.
 Resumed streams can meet a part or item only through its deltas: :meth:`ItemState.placeholder`
 and :meth:`PartState.placeholder` stand in until ``*.done`` / ``output_item.done`` bring the
-server's value. Used only by :mod:`oxide_rx._responses_state`.
+server's value. Used only by :mod:`oxide_rx._core.responses`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from oxide_rx.events import TextBuffer
+from oxide_rx._core.text import TextBuffer
 from oxide_rx.types import responses as rt
 
 __all__ = ["DONE_FIELDS", "STREAMED_KINDS", "ItemState", "PartState", "call_identity"]

@@ -1,4 +1,4 @@
-"""``of_type`` and ``sample_ui``: selecting and pacing events for consumers."""
+"""``sample_ui``: pacing events for a UI, on the asyncio loop's clock."""
 
 from __future__ import annotations
 
@@ -6,30 +6,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+__all__ = ["sample_ui_impl"]
+
 from reactivex import Observable, abc
 from reactivex.disposable import CompositeDisposable, SerialDisposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 _T = TypeVar("_T")
-
-
-def of_type_impl(classes: tuple[type[Any], ...]) -> Callable[[Observable[Any]], Observable[Any]]:
-    def operator(source: Observable[Any]) -> Observable[Any]:
-        def subscribe(
-            observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            on_next = observer.on_next
-
-            def on_item(item: Any) -> None:
-                if isinstance(item, classes):
-                    on_next(item)
-
-            return source.subscribe(on_item, observer.on_error, observer.on_completed,
-                                    scheduler=scheduler)
-
-        return Observable(subscribe)
-
-    return operator
 
 
 def sample_ui_impl(

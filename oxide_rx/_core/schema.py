@@ -10,7 +10,14 @@ from typing import Any, TypeGuard
 
 import msgspec
 
-__all__ = ["is_schema_type", "response_format_param", "strict_schema", "text_format_param"]
+__all__ = [
+    "apply_response_format",
+    "apply_text_format",
+    "is_schema_type",
+    "response_format_param",
+    "strict_schema",
+    "text_format_param",
+]
 
 
 def is_schema_type(value: object) -> TypeGuard[type[Any]]:
@@ -74,3 +81,28 @@ def text_format_param(target: type[Any]) -> dict[str, Any]:
             "strict": True,
         }
     }
+
+
+def apply_response_format(params: dict[str, Any]) -> type[Any] | None:
+    """Chat Completions request parameters: a ``response_format`` type becomes its strict
+    JSON schema; returns the type (to parse the answer into), or ``None``."""
+    response_format = params.get("response_format")
+    if response_format is None or not is_schema_type(response_format):
+        return None
+    params["response_format"] = response_format_param(response_format)
+    return response_format
+
+
+def apply_text_format(params: dict[str, Any]) -> type[Any] | None:
+    """Responses request parameters: a ``text_format`` type becomes the ``text.format`` JSON
+    schema; returns the type (to parse the answer into), or ``None``."""
+    text_format = params.pop("text_format", None)
+    if text_format is None:
+        return None
+    if not is_schema_type(text_format):
+        raise TypeError(
+            "text_format must be a msgspec Struct or pydantic model class; pass a JSON schema "
+            f"as text={{'format': ...}} instead (got {text_format!r})"
+        )
+    params["text"] = {**params.get("text", {}), **text_format_param(text_format)}
+    return text_format

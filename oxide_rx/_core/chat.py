@@ -32,21 +32,20 @@ from typing import Any
 
 import msgspec
 
+from oxide_rx._core.parsing import parse_as
+from oxide_rx._core.text import TextBuffer
 from oxide_rx._exceptions import DecodeError
-from oxide_rx._parsing import parse_as
 from oxide_rx.events import (
-    Chunk,
-    ContentDelta,
+    ChatEvent,
     ContentDone,
     Done,
-    Event,
     LogprobsDelta,
-    RefusalDelta,
     RefusalDone,
-    TextBuffer,
-    ToolCallDelta,
     ToolCallDone,
     Usage,
+    _LazyContentDelta,
+    _LazyRefusalDelta,
+    _LazyToolCallDelta,
 )
 from oxide_rx.types.chat import (
     ChatCompletion,
@@ -184,7 +183,7 @@ class ChatCompletionAccumulator:
     tool name to its argument type for ``ToolCallDone.parsed_arguments``; other tools get their
     arguments as decoded JSON (``None`` when not valid JSON).
 
-    Events for one chunk, in order: ``Chunk``; then per choice ``ContentDelta``,
+    Events for one chunk, in order: per choice ``ContentDelta``,
     ``RefusalDelta``, one ``ToolCallDelta`` per fragment, ``LogprobsDelta``; then that choice's
     done events: ``ToolCallDone`` for a call a later index has followed, and once the choice
     finishes its remaining ``ToolCallDone`` s, ``ContentDone``, ``RefusalDone`` and ``Done``;
@@ -196,7 +195,7 @@ class ChatCompletionAccumulator:
     ...              b'{"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}'):
     ...     events = acc.handle_chunk(CHUNK_DECODER.decode(data))
     >>> [type(e).__name__ for e in events]
-    ['Chunk', 'ContentDelta', 'ContentDone', 'Done']
+    ['ContentDelta', 'ContentDone', 'Done']
     >>> acc.completion().choices[0].message.content, acc.all_finished
     ('Hello', True)
     """
@@ -211,9 +210,6 @@ class ChatCompletionAccumulator:
         self.tool_types: Mapping[str, type] = tool_types or {}
         self.usage: CompletionUsage | None = None
         """The last non-null usage seen."""
-        self.emit_chunks = True
-        """Whether to emit a ``Chunk`` event per chunk. A stream turns it off while no
-        subscriber could receive one (only ``on()`` callbacks for other event types)."""
         self._choices: dict[int, _ChoiceState] = {}
         self._id = ""
         self._created = 0
@@ -260,11 +256,12 @@ class ChatCompletionAccumulator:
 
     # ------------------------------------------------------------------ feeding
 
-    def handle_chunk(self, chunk: ChatCompletionChunk) -> list[Event]:
-        """Merge one chunk; return the events it causes (``Chunk`` first)."""
+    def handle_chunk(self, chunk: ChatCompletionChunk) -> list[ChatEvent]:
+        """Merge one chunk; return the helper events it causes (the pipeline puts the
+        ``Chunk`` wire event in front of them when someone wants it)."""
         # This runs once per streamed chunk, so the common chunk (one choice, a text delta)
         # takes a straight path: locals, no helper call, rare fields tested together.
-        events: list[Event] = [Chunk(chunk)] if self.emit_chunks else []
+        events: list[ChatEvent] = []
         if not self._id and chunk.id:
             self._id = chunk.id
         if created := chunk.created:
@@ -293,7 +290,7 @@ class ChatCompletionAccumulator:
                 # The length is counted here: len(buffer) is a Python-level call. Positional
                 # arguments, because msgspec matches keywords by name, which costs more.
                 length = state.content_length = state.content_length + len(text)
-                events.append(ContentDelta(text, buffer, length, state.index))
+                events.append(_LazyContentDelta(text, "", state.index, None, buffer, length))
             if (
                 delta.role is not None
                 or delta.refusal is not None
@@ -318,18 +315,18 @@ class ChatCompletionAccumulator:
         if chunk.prompt_filter_results is not None:
             self._prompt_filter_results = chunk.prompt_filter_results
 
-    def finish(self) -> list[Event]:
+    def finish(self) -> list[ChatEvent]:
         """Call at the end of the stream (``[DONE]``): the done events of every choice that
         never got a ``finish_reason`` (an audio stream ends that way), with
         ``Done.finish_reason=None``. Returns ``[]`` when every choice had finished."""
-        events: list[Event] = []
+        events: list[ChatEvent] = []
         for index in sorted(self._choices):
             state = self._choices[index]
             if not state.finished:
                 self._finish_choice(state, None, events)
         return events
 
-    def _apply_choice(self, state: _ChoiceState, choice: Choice, events: list[Event]) -> None:
+    def _apply_choice(self, state: _ChoiceState, choice: Choice, events: list[ChatEvent]) -> None:
         """Everything of a choice's chunk but its content (handled in :meth:`handle_chunk`)."""
         delta = choice.delta
         index = state.index
@@ -342,7 +339,7 @@ class ChatCompletionAccumulator:
             if buffer is None:
                 buffer = state.refusal = TextBuffer()
             buffer.append(text)
-            events.append(RefusalDelta(text, buffer, len(buffer), index))
+            events.append(_LazyRefusalDelta(text, "", index, None, buffer, len(buffer)))
 
         superseded = None
         if delta.tool_calls:
@@ -355,8 +352,8 @@ class ChatCompletionAccumulator:
             call.merge(None, None, fragment.name)
             piece = fragment.arguments or ""
             call.arguments.append(piece)
-            events.append(ToolCallDelta(0, "", call.name, piece, call.arguments,
-                                        len(call.arguments), choice=index))
+            events.append(_LazyToolCallDelta(0, "", call.name, piece, "", index, None,
+                                             call.arguments, len(call.arguments)))
         if delta.audio is not None:
             if state.audio is None:
                 state.audio = _Audio()
@@ -376,7 +373,7 @@ class ChatCompletionAccumulator:
                 self._finish_choice(state, finish_reason, events)
 
     def _apply_tool_fragments(
-        self, state: _ChoiceState, fragments: Iterable[ChoiceDeltaToolCall], events: list[Event]
+        self, state: _ChoiceState, fragments: Iterable[ChoiceDeltaToolCall], events: list[ChatEvent]
     ) -> list[_ToolCall] | None:
         """Merge fragments by index; return the calls a later index has superseded."""
         superseded: list[_ToolCall] | None = None
@@ -394,9 +391,9 @@ class ChatCompletionAccumulator:
                     call.arguments.append(piece)
             else:
                 call.merge(fragment.id, fragment.type, None)
-            events.append(ToolCallDelta(call.index, call.call_id, call.name, piece,
-                                        call.arguments, len(call.arguments),
-                                        choice=state.index))
+            events.append(_LazyToolCallDelta(call.index, call.call_id, call.name, piece, "",
+                                             state.index, None, call.arguments,
+                                             len(call.arguments)))
             current = state.current_tool
             if current is not None and current is not call and not current.done:
                 # The model moved on to the next call: the previous one is complete.
@@ -406,7 +403,7 @@ class ChatCompletionAccumulator:
         return superseded
 
     def _emit_tool_done(
-        self, state: _ChoiceState, call: _ToolCall, events: list[Event], *, incomplete: bool
+        self, state: _ChoiceState, call: _ToolCall, events: list[ChatEvent], *, incomplete: bool
     ) -> None:
         call.done = True
         arguments = call.arguments.text()
@@ -427,7 +424,7 @@ class ChatCompletionAccumulator:
                                    choice=state.index))
 
     def _finish_choice(
-        self, state: _ChoiceState, finish_reason: str | None, events: list[Event]
+        self, state: _ChoiceState, finish_reason: str | None, events: list[ChatEvent]
     ) -> None:
         state.finished = True
         incomplete = finish_reason in _INCOMPLETE
@@ -447,7 +444,7 @@ class ChatCompletionAccumulator:
         events.append(Done(finish_reason, choice=state.index))
 
 
-def _apply_logprobs(state: _ChoiceState, logprobs: ChoiceLogprobs, events: list[Event]) -> None:
+def _apply_logprobs(state: _ChoiceState, logprobs: ChoiceLogprobs, events: list[ChatEvent]) -> None:
     content, refusal = logprobs.content, logprobs.refusal
     if not state.logprobs_seen:
         # The first non-null logprobs object sets which lists exist (`[]` vs null matters).

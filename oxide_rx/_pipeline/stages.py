@@ -1,88 +1,63 @@
 """Stages: the push-style core of the operators, callable without reactivex in between.
 
-A stage is an observer that transforms what it receives and pushes the result into the next
-one (``downstream``). The public Rx operators wrap one stage each (:func:`as_operator`), so
-user-built pipelines get ordinary observables; a stream chains the same stages directly, so
-its per-event path is plain method calls (an Rx hop per stage cost about 0.25 µs per event,
-a third of the stream's own overhead). Both paths run this code; neither has its own rules.
+A stage is a sink that transforms what it receives and pushes the result into the next one
+(``downstream``). The public Rx operators wrap one stage each (:func:`.sink.as_operator`), so
+user-built pipelines get ordinary observables; a stream chains the same stages directly
+(:mod:`.chains`), so its per-event path is plain method calls (an Rx hop per stage cost about
+0.25 µs per event, a third of the stream's own overhead). Both paths run this code; neither
+has rules of its own.
 
 Rules of every stage: nothing reaches ``downstream`` after it ended (completed or failed);
-``stop()`` asks the upstream to stop sending (a terminal marker arrived).
+``stop()`` asks the upstream to stop sending (a terminal marker arrived); an error that ends
+the chain carries the partial snapshot (``APIError.partial``) once an accumulator is
+involved.
+
+What flows: *payloads* (the ``data`` of one server-sent event, or one WebSocket text frame,
+as ``bytes``) -> wire objects (``raw`` set to the payload) -> helper events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import msgspec
-from reactivex import Observable, abc
-from reactivex.disposable import SingleAssignmentDisposable
+from msgspec.structs import force_setattr
 
-from .._chat_state import ChatCompletionAccumulator
+from .._core.chat import ChatCompletionAccumulator
+from .._core.responses import ResponseAccumulator
 from .._exceptions import (
-    APIError,
     DecodeError,
     OxideRxError,
     ResponseFailedError,
     StreamTruncatedError,
 )
-from .._responses_state import ResponseAccumulator
+from ..events import ChatEvent, Chunk, ResponseEvent
 from ..sse import ServerSentEvent, SSEDecoder
+from ..types import chat, responses
+from .sink import Sink, nothing
 
 __all__ = [
     "ChatAccumulateStage",
     "DecodeStage",
     "ParseSSEStage",
+    "PayloadStage",
     "ResponsesAccumulateStage",
-    "Sink",
-    "TapStage",
-    "as_operator",
+    "error_from_payload",
 ]
 
-_In = TypeVar("_In")
-_Out = TypeVar("_Out")
+Payload = bytes
+"""One event's data as the server sent it."""
+
+_DECODE_ERRORS = (msgspec.DecodeError, DecodeError)  # msgspec.ValidationError included
 
 
-class Sink(Protocol):
-    """What a stage pushes into: an observer without reactivex's wrapper."""
-
-    def on_next(self, value: Any, /) -> None: ...
-    def on_error(self, error: Exception, /) -> None: ...
-    def on_completed(self) -> None: ...
-
-
-def _nothing() -> None:
-    return None
-
-
-def as_operator(
-    make_stage: Callable[[Sink, Callable[[], None]], Sink],
-) -> Callable[[Observable[Any]], Observable[Any]]:
-    """An Rx operator running one stage per subscription."""
-
-    def operator(source: Observable[Any]) -> Observable[Any]:
-        def subscribe(
-            observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
-        ) -> abc.DisposableBase:
-            upstream = SingleAssignmentDisposable()
-            stage = make_stage(observer, upstream.dispose)
-            upstream.disposable = source.subscribe(
-                stage.on_next, stage.on_error, stage.on_completed, scheduler=scheduler
-            )
-            return upstream
-
-        return Observable(subscribe)
-
-    return operator
-
-
-def _decoder_for(target: Any) -> Callable[[str], Any]:
+def _decoder_for(target: Any) -> Callable[[bytes | str], Any]:
     """One reusable msgspec decoder for a wire type (the Responses union has its own)."""
-    from ..types import responses
-
     if target is responses.ResponseStreamEvent:
         return responses.decode_event
+    if target is chat.ChatCompletionChunk:
+        return chat.CHUNK_DECODER.decode
     return msgspec.json.Decoder(target).decode
 
 
@@ -104,7 +79,7 @@ def _opt_str(value: object) -> str | None:
 
 
 def _with_partial(error: Exception, snapshot: Callable[[], Any]) -> Exception:
-    if isinstance(error, APIError) and error.partial is None:
+    if isinstance(error, OxideRxError) and error.partial is None:
         error.partial = snapshot()
     return error
 
@@ -114,7 +89,7 @@ class ParseSSEStage:
 
     __slots__ = ("_decoder", "_downstream", "finished")
 
-    def __init__(self, max_event_size: int | None, downstream: Sink) -> None:
+    def __init__(self, max_event_size: int | None, downstream: Sink[ServerSentEvent]) -> None:
         self._decoder = SSEDecoder(max_event_size=max_event_size)
         self._downstream = downstream
         self.finished = False
@@ -145,27 +120,29 @@ class ParseSSEStage:
         self._downstream.on_completed()
 
 
-class TapStage:
-    """Shows each server-sent event to ``tap`` before passing it on (compat keeps raw JSON)."""
+class PayloadStage:
+    """What users pipe into ``decode``: server-sent events, text or bytes -> payload bytes."""
 
-    __slots__ = ("_next", "_tap", "on_completed", "on_error")
+    __slots__ = ("_next", "on_completed", "on_error")
 
-    def __init__(self, tap: Callable[[ServerSentEvent], None], downstream: Sink) -> None:
-        self._tap = tap
+    def __init__(self, downstream: Sink[Payload]) -> None:
         self._next = downstream.on_next
         self.on_error = downstream.on_error
         self.on_completed = downstream.on_completed
 
-    def on_next(self, event: ServerSentEvent) -> None:
-        self._tap(event)
-        self._next(event)
+    def on_next(self, item: ServerSentEvent | str | bytes) -> None:
+        if isinstance(item, ServerSentEvent):
+            item = item.data
+        self._next(item.encode() if isinstance(item, str) else item)
 
 
 class DecodeStage:
-    """``decode``: each event's data into a wire object; completes at ``terminator``.
+    """``decode``: each payload into a wire object (``raw`` = the payload); completes at
+    ``terminator``.
 
     A body that ends without the terminator fails with :class:`StreamTruncatedError`; a
-    Chat Completions ``{"error": {...}}`` payload with :class:`ResponseFailedError`.
+    Chat Completions ``{"error": {...}}`` payload with :class:`ResponseFailedError`; a payload
+    that is not the expected JSON with :class:`DecodeError`.
     """
 
     __slots__ = ("_decode", "_downstream", "_next", "_stop", "_terminator", "finished")
@@ -174,20 +151,19 @@ class DecodeStage:
         self,
         target: Any,
         terminator: str | None,
-        downstream: Sink,
-        stop: Callable[[], None] = _nothing,
+        downstream: Sink[Any],
+        stop: Callable[[], None] = nothing,
     ) -> None:
         self._decode = _decoder_for(target)
-        self._terminator = terminator
+        self._terminator = None if terminator is None else terminator.encode()
         self._downstream = downstream
         self._next = downstream.on_next
         self._stop = stop
         self.finished = False
 
-    def on_next(self, event: ServerSentEvent) -> None:
+    def on_next(self, data: Payload) -> None:
         if self.finished:
             return
-        data = event.data
         if data == self._terminator:
             self.finished = True
             self._downstream.on_completed()
@@ -195,12 +171,12 @@ class DecodeStage:
             return
         try:
             item = self._decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            self.on_error(DecodeError(f"Invalid JSON in event: {exc}", data=data))
-            return
-        except OxideRxError as exc:
-            self.on_error(exc)
-            return
+        except _DECODE_ERRORS as exc:
+            item = self._decode_replacing(data, exc)
+            if item is None:
+                return
+        if type(item) is not responses.UnknownEvent:
+            force_setattr(item, "raw", data)
         error = getattr(item, "error", None)
         if error is not None and getattr(item, "type", None) is None:
             # A Chat Completions `{"error": {...}}` frame; the Responses API's typed `error`
@@ -208,6 +184,21 @@ class DecodeStage:
             self.on_error(error_from_payload(error))
             return
         self._next(item)
+
+    def _decode_replacing(self, data: Payload, error: Exception) -> Any:
+        """Invalid UTF-8 is replaced by U+FFFD (as a browser's EventSource does) before the
+        payload is declared bad; returns ``None`` after failing the chain."""
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                return self._decode(data.decode("utf-8", "replace"))
+            except _DECODE_ERRORS as exc:
+                error = exc
+        if not isinstance(error, DecodeError):
+            error = DecodeError(f"Invalid JSON in event: {error}", data=data)
+        self.on_error(error)
+        return None
 
     def on_error(self, error: Exception) -> None:
         if not self.finished:
@@ -218,29 +209,35 @@ class DecodeStage:
         if self.finished:
             return
         if self._terminator is not None:
-            self.on_error(StreamTruncatedError(f"The stream ended before {self._terminator}."))
+            marker = self._terminator.decode()
+            self.on_error(StreamTruncatedError(f"The stream ended before {marker}."))
         else:
             self.finished = True
             self._downstream.on_completed()
 
 
 class ChatAccumulateStage:
-    """``accumulate_chat``: chunks into helper events (rules in ``_chat_state``).
+    """``accumulate_chat``: chunks into helper events (rules in :mod:`oxide_rx._core.chat`).
 
+    Each chunk is emitted as a :class:`~oxide_rx.Chunk` event before its helper events while
+    :attr:`wire` is true (a stream turns it off while no subscriber can receive one).
     ``[DONE]`` ends the stream. A body that ends without it still counts as complete when
     every choice reported a ``finish_reason`` (only the trailing usage chunk can be missing);
     otherwise the error is :class:`StreamTruncatedError` carrying the partial completion.
     """
 
-    __slots__ = ("_downstream", "_next", "_state", "finished")
+    __slots__ = ("_downstream", "_next", "_state", "finished", "wire")
 
-    def __init__(self, state: ChatCompletionAccumulator, downstream: Sink) -> None:
+    def __init__(
+        self, state: ChatCompletionAccumulator, downstream: Sink[ChatEvent], *, wire: bool = True
+    ) -> None:
         self._state = state
         self._downstream = downstream
         self._next = downstream.on_next
         self.finished = False
+        self.wire = wire
 
-    def on_next(self, chunk: Any) -> None:
+    def on_next(self, chunk: chat.ChatCompletionChunk) -> None:
         if self.finished:
             return
         try:
@@ -249,6 +246,8 @@ class ChatAccumulateStage:
             self.on_error(exc)
             return
         emit = self._next
+        if self.wire:
+            emit(Chunk(chunk))
         for event in events:
             emit(event)
 
@@ -273,37 +272,45 @@ class ChatAccumulateStage:
 class ResponsesAccumulateStage:
     """``accumulate_responses``: wire events into themselves plus helper events.
 
-    A terminal event completes the stream; ``error`` / ``response.failed`` fail it with
+    Each wire event is emitted before its helper events while :attr:`wire` is true. A
+    terminal event completes the stream; ``error`` / ``response.failed`` fail it with
     :class:`ResponseFailedError` after the events before it were delivered; EOF before a
     terminal event is :class:`StreamTruncatedError`. Errors carry the partial response.
     """
 
-    __slots__ = ("_downstream", "_next", "_state", "_stop", "finished")
+    __slots__ = ("_downstream", "_next", "_state", "_stop", "finished", "wire")
 
     def __init__(
         self,
         state: ResponseAccumulator,
-        downstream: Sink,
-        stop: Callable[[], None] = _nothing,
+        downstream: Sink[ResponseEvent],
+        stop: Callable[[], None] = nothing,
+        *,
+        wire: bool = True,
     ) -> None:
         self._state = state
         self._downstream = downstream
         self._next = downstream.on_next
         self._stop = stop
         self.finished = False
+        self.wire = wire
 
-    def on_next(self, event: Any) -> None:
+    def on_next(self, event: responses.ResponseStreamEvent | responses.UnknownEvent) -> None:
         if self.finished:
             return
         state = self._state
         try:
-            items = state.handle_event(event)
+            helpers = state.handle_event(event)
         except Exception as exc:
             self.on_error(exc)
             return
+        if helpers is None:
+            return  # a replay of an event already delivered (resume)
         emit = self._next
-        for item in items:
-            emit(item)
+        if self.wire:
+            emit(event)
+        for helper in helpers:
+            emit(helper)
         if state.terminal:
             self.finished = True
             self._stop()
@@ -319,5 +326,4 @@ class ResponsesAccumulateStage:
 
     def on_completed(self) -> None:
         if not self.finished:
-            error = StreamTruncatedError("The stream ended before a terminal event.")
-            self.on_error(error)
+            self.on_error(StreamTruncatedError("The stream ended before a terminal event."))

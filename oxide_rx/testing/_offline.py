@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ._client import OpenAI
+from .._client.client import OpenAI
 
 __all__ = ["client_or_mock"]
 
@@ -30,7 +30,7 @@ async def client_or_mock(base_url: str | None = None, **options: Any) -> AsyncIt
         async with OpenAI.from_env(**overrides, **options) as client:
             yield client
         return
-    from .testing import MockServer
+    from ._server import MockServer
 
     async with MockServer() as server:
         print(

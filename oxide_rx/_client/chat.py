@@ -1,0 +1,86 @@
+"""``client.chat.completions``: streaming and non-streaming Chat Completions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from .._core.chat import ChatCompletionAccumulator
+from .._core.schema import apply_response_format
+from .._exceptions import DecodeError
+from .._stream.streams import ChatStream
+from .._transport.requester import Requester, RequestOptions
+from ..types.chat import COMPLETION_DECODER, ChatCompletion
+from .options import split_request_options
+
+__all__ = ["Chat", "ChatCompletions"]
+
+
+class ChatCompletions:
+    """``POST /chat/completions``."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    async def create_stream(
+        self,
+        *,
+        tool_types: Mapping[str, type[Any]] | None = None,
+        **params: Any,
+    ) -> ChatStream:
+        """Start a streamed completion; returns once the response headers are in.
+
+        ``response_format`` may be a msgspec Struct or pydantic model class: the request then
+        asks for its strict JSON schema and ``ContentDone.parsed`` holds an instance.
+        ``tool_types`` maps a function name to its argument type for
+        ``ToolCallDone.parsed_arguments``. Per-request options: ``timeout``, ``max_retries``,
+        ``extra_headers``, ``extra_query``, ``extra_body``. HTTP errors (after retries) raise
+        here, before any event.
+
+        >>> stream = await client.chat.completions.create_stream(     # doctest: +SKIP
+        ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+        """
+        options = split_request_options(params)
+        response_format = apply_response_format(params)
+        accumulator = ChatCompletionAccumulator(
+            response_format=response_format, tool_types=tool_types
+        )
+        return await self.open_stream(params, options, accumulator)
+
+    async def open_stream(
+        self,
+        params: dict[str, Any],
+        options: RequestOptions,
+        accumulator: ChatCompletionAccumulator,
+    ) -> ChatStream:
+        """Send prepared parameters as a streaming request (shared with ``oxide_rx.compat``)."""
+        params["stream"] = True
+        requester = self._requester
+        feed = await requester.open_sse("POST", "/chat/completions", options, body=params)
+        return ChatStream(
+            feed, accumulator, idle_timeout=requester.effective_timeout(options).idle
+        )
+
+    async def create(self, **params: Any) -> ChatCompletion:
+        """A non-streaming completion.
+
+        >>> completion = await client.chat.completions.create(       # doctest: +SKIP
+        ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+        """
+        options = split_request_options(params)
+        params.pop("stream", None)
+        body = await self._requester.request_json("POST", "/chat/completions", options,
+                                                  body=params)
+        try:
+            return COMPLETION_DECODER.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise DecodeError(f"Invalid chat completion JSON: {exc}", data=body) from None
+
+
+class Chat:
+    """``client.chat``."""
+
+    def __init__(self, requester: Requester) -> None:
+        self.completions = ChatCompletions(requester)

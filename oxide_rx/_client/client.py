@@ -1,0 +1,138 @@
+"""The client: configuration, one aiohttp session, and the resources."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from .._transport.requester import Requester
+from .._transport.timeouts import Timeout
+from ..sse import DEFAULT_MAX_EVENT_SIZE
+from .chat import Chat
+from .responses import Responses
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "OpenAI"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MAX_RETRIES = 2
+
+
+class OpenAI:
+    """An asyncio OpenAI client whose streams are reactive.
+
+    Owns one ``aiohttp.ClientSession`` (created on first use, on the running loop); close it
+    with ``async with client:`` or ``await client.aclose()``.
+
+    >>> async with ox.OpenAI.from_env() as client:                          # doctest: +SKIP
+    ...     stream = await client.chat.completions.create_stream(
+    ...         model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+    ...     print((await stream.final_completion()).choices[0].message.content)
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        max_connections: int = 0,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, not {max_retries}")
+        self._requester = Requester(
+            base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+            api_key=api_key,
+            organization=organization,
+            project=project,
+            timeout=Timeout.coerce(timeout),
+            max_retries=max_retries,
+            default_headers=dict(default_headers or {}),
+            default_query=dict(default_query or {}),
+            max_event_size=max_event_size,
+            max_connections=max_connections,
+        )
+        self.chat = Chat(self._requester)
+        self.responses = Responses(self._requester)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> OpenAI:
+        """A client configured from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
+        ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``; keyword arguments win."""
+        env: dict[str, Any] = {
+            "api_key": os.environ.get("OPENAI_API_KEY"),
+            "base_url": os.environ.get("OPENAI_BASE_URL"),
+            "organization": os.environ.get("OPENAI_ORG_ID"),
+            "project": os.environ.get("OPENAI_PROJECT_ID"),
+        }
+        env.update(overrides)
+        return cls(**env)
+
+    @property
+    def api_key(self) -> str | None:
+        return self._requester.api_key
+
+    @property
+    def base_url(self) -> str:
+        return self._requester.base_url
+
+    @property
+    def organization(self) -> str | None:
+        return self._requester.organization
+
+    @property
+    def project(self) -> str | None:
+        return self._requester.project
+
+    @property
+    def timeout(self) -> Timeout:
+        return self._requester.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._requester.max_retries
+
+    @property
+    def default_headers(self) -> dict[str, str]:
+        return self._requester.default_headers
+
+    @property
+    def default_query(self) -> dict[str, str]:
+        return self._requester.default_query
+
+    @property
+    def max_event_size(self) -> int | None:
+        return self._requester.max_event_size
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The session every request of this client goes through (created on first use)."""
+        return self._requester.session
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "unset"
+        return f"OpenAI(base_url={self.base_url!r}, api_key=<{key}>)"
+
+    async def __aenter__(self) -> OpenAI:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the session and every pooled connection."""
+        await self._requester.aclose()

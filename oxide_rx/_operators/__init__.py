@@ -1,1 +1,0 @@
-"""Implementations behind the public operators in :mod:`oxide_rx.operators`."""
