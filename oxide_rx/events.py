@@ -27,12 +27,12 @@ need not track them; about 0.07 µs to build, which matters when thousands of st
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeAlias
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import jiter
 import msgspec
 
-from oxide_rx._core.text import TextBuffer
 from oxide_rx.types import chat, responses
 
 __all__ = [
@@ -82,6 +82,13 @@ class Event(msgspec.Struct, frozen=True, gc=False):
         """
         return {name: getattr(self, name) for name in _public_fields(type(self))}
 
+    def __hash__(self) -> int:
+        # The same hash as a lazy event with equal fields (see _Lazy).
+        return hash((type(self), tuple(getattr(self, name) for name in self.__struct_fields__)))
+
+
+_Public = TypeVar("_Public", bound=Event)
+
 
 def _public_fields(cls: type[Event]) -> tuple[str, ...]:
     return tuple(name for name in cls.__struct_fields__ if not name.startswith("_"))
@@ -115,11 +122,27 @@ class _Lazy:
         return self._public, self._values()
 
 
-def _named_as_public(cls: type[_Lazy]) -> None:
-    """Lazy subclasses carry their public class's name, so ``type(event).__name__`` (logs,
-    ``match`` error messages, dispatch tables keyed by name) reads as users expect."""
-    cls.__name__ = cls._public.__name__
-    cls.__qualname__ = cls._public.__qualname__
+def _text_so_far(self: Any) -> str:
+    return self._buffer.text(self._length)  # type: ignore[no-any-return]
+
+
+def _lazy(public: type[_Public], text_field: str) -> Callable[..., _Public]:
+    """A private subclass of ``public`` whose ``text_field`` is read from the accumulator's
+    buffer on access. Built positionally: the public fields (the text field's own slot is
+    unused), then the buffer and the length at the time of the event. It carries the public
+    class's name, so ``type(event).__name__`` (logs, tables keyed by name) reads as users
+    expect."""
+    namespace: dict[str, Any] = {
+        "__annotations__": {"_buffer": "TextBuffer | None", "_length": "int"},
+        "_buffer": None,
+        "_length": 0,
+        "_public": public,
+        "_fields": _public_fields(public),
+        text_field: property(_text_so_far),
+    }
+    lazy = type(public.__name__, (_Lazy, public), namespace)
+    lazy.__qualname__ = public.__qualname__
+    return lazy
 
 
 class Chunk(Event, frozen=True, gc=False):
@@ -152,17 +175,6 @@ class ContentDelta(Event, frozen=True, gc=False):
     output_index: int | None = None
 
 
-class _LazyContentDelta(_Lazy, ContentDelta, frozen=True, gc=False):
-    _public = ContentDelta
-    _fields = _public_fields(ContentDelta)
-    _buffer: TextBuffer | None = None
-    _length: int = 0
-
-    @property  # type: ignore[misc]
-    def snapshot(self) -> str:
-        assert self._buffer is not None
-        return self._buffer.text(self._length)
-
 
 class ContentDone(Event, frozen=True, gc=False):
     """A choice's (or content part's) text is complete.
@@ -186,17 +198,6 @@ class RefusalDelta(Event, frozen=True, gc=False):
     output_index: int | None = None
 
 
-class _LazyRefusalDelta(_Lazy, RefusalDelta, frozen=True, gc=False):
-    _public = RefusalDelta
-    _fields = _public_fields(RefusalDelta)
-    _buffer: TextBuffer | None = None
-    _length: int = 0
-
-    @property  # type: ignore[misc]
-    def snapshot(self) -> str:
-        assert self._buffer is not None
-        return self._buffer.text(self._length)
-
 
 class RefusalDone(Event, frozen=True, gc=False):
     """The model's refusal is complete."""
@@ -214,17 +215,6 @@ class ReasoningDelta(Event, frozen=True, gc=False):
     choice: int = 0
     output_index: int | None = None
 
-
-class _LazyReasoningDelta(_Lazy, ReasoningDelta, frozen=True, gc=False):
-    _public = ReasoningDelta
-    _fields = _public_fields(ReasoningDelta)
-    _buffer: TextBuffer | None = None
-    _length: int = 0
-
-    @property  # type: ignore[misc]
-    def snapshot(self) -> str:
-        assert self._buffer is not None
-        return self._buffer.text(self._length)
 
 
 class ReasoningDone(Event, frozen=True, gc=False):
@@ -260,17 +250,6 @@ class ToolCallDelta(Event, frozen=True, gc=False):
     def parsed_arguments(self) -> Any:
         return parse_partial_json(self.arguments_snapshot)
 
-
-class _LazyToolCallDelta(_Lazy, ToolCallDelta, frozen=True, gc=False):
-    _public = ToolCallDelta
-    _fields = _public_fields(ToolCallDelta)
-    _buffer: TextBuffer | None = None
-    _length: int = 0
-
-    @property  # type: ignore[misc]
-    def arguments_snapshot(self) -> str:
-        assert self._buffer is not None
-        return self._buffer.text(self._length)
 
 
 class ToolCallDone(Event, frozen=True, gc=False):
@@ -321,8 +300,10 @@ class Done(Event, frozen=True, gc=False):
     reason: str | None = None
 
 
-for _lazy_class in (_LazyContentDelta, _LazyRefusalDelta, _LazyReasoningDelta, _LazyToolCallDelta):
-    _named_as_public(_lazy_class)
+_LazyContentDelta = _lazy(ContentDelta, "snapshot")
+_LazyRefusalDelta = _lazy(RefusalDelta, "snapshot")
+_LazyReasoningDelta = _lazy(ReasoningDelta, "snapshot")
+_LazyToolCallDelta = _lazy(ToolCallDelta, "arguments_snapshot")
 
 ChatEvent: TypeAlias = (
     Chunk | ContentDelta | ContentDone | RefusalDelta | RefusalDone | ToolCallDelta

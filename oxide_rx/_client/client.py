@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
+from .._resource import AsyncResource
 from .._transport.requester import Requester
 from .._transport.timeouts import Timeout
 from ..sse import DEFAULT_MAX_EVENT_SIZE
@@ -21,7 +21,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MAX_RETRIES = 2
 
 
-class OpenAI:
+class OpenAI(AsyncResource):
     """An asyncio OpenAI client whose streams are reactive.
 
     Owns one ``aiohttp.ClientSession`` (created on first use, on the running loop); close it
@@ -122,16 +122,6 @@ class OpenAI:
         key = "set" if self.api_key else "unset"
         return f"OpenAI(base_url={self.base_url!r}, api_key=<{key}>)"
 
-    async def __aenter__(self) -> OpenAI:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the session and every pooled connection."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -25,6 +24,7 @@ import msgspec
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
 from .._exceptions import APIConnectionError, OxideRxError
+from .._resource import AsyncResource
 from .._stream.streams import ResponseStream
 from .._transport.errors import connection_error
 from .._transport.requester import Requester
@@ -36,7 +36,7 @@ __all__ = ["ResponsesWebSocket"]
 _encode = msgspec.json.Encoder().encode
 
 
-class ResponsesWebSocket:
+class ResponsesWebSocket(AsyncResource):
     """A persistent Responses API connection; responses are streamed one at a time.
 
     >>> async with await client.responses.connect() as connection:       # doctest: +SKIP
@@ -111,13 +111,3 @@ class ResponsesWebSocket:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._closing, CLOSE_SECONDS)
 
-    async def __aenter__(self) -> ResponsesWebSocket:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -30,6 +30,7 @@ from .._exceptions import (
     DecodeError,
     OxideRxError,
     ResponseFailedError,
+    SSEError,
     StreamTruncatedError,
 )
 from ..events import ChatEvent, Chunk, ResponseEvent
@@ -84,32 +85,43 @@ def _with_partial(error: Exception, snapshot: Callable[[], Any]) -> Exception:
     return error
 
 
-class ParseSSEStage:
-    """``parse_sse``: network reads into server-sent events (WHATWG rules, any chunking)."""
+class _Stage:
+    """A stage that ends once: after ``finished`` nothing more reaches ``downstream``."""
 
-    __slots__ = ("_decoder", "_downstream", "finished")
+    __slots__ = ("_downstream", "finished")
 
-    def __init__(self, max_event_size: int | None, downstream: Sink[ServerSentEvent]) -> None:
-        self._decoder = SSEDecoder(max_event_size=max_event_size)
+    def __init__(self, downstream: Sink[Any]) -> None:
         self._downstream = downstream
         self.finished = False
-
-    def on_next(self, data: bytes) -> None:
-        if self.finished:
-            return
-        try:
-            events = self._decoder.feed(data)
-        except OxideRxError as exc:
-            self.on_error(exc)
-            return
-        emit = self._downstream.on_next
-        for event in events:
-            emit(event)
 
     def on_error(self, error: Exception) -> None:
         if not self.finished:
             self.finished = True
             self._downstream.on_error(error)
+
+
+class ParseSSEStage(_Stage):
+    """``parse_sse``: network reads into server-sent events (WHATWG rules, any chunking)."""
+
+    __slots__ = ("_decoder",)
+
+    def __init__(self, max_event_size: int | None, downstream: Sink[ServerSentEvent]) -> None:
+        super().__init__(downstream)
+        self._decoder = SSEDecoder(max_event_size=max_event_size)
+
+    def on_next(self, data: bytes) -> None:
+        if self.finished:
+            return
+        emit = self._downstream.on_next
+        try:
+            events = self._decoder.feed(data)
+        except SSEError as exc:
+            for event in exc.events:  # complete before the error: delivered first
+                emit(event)
+            self.on_error(exc)
+            return
+        for event in events:
+            emit(event)
 
     def on_completed(self) -> None:
         if self.finished:
@@ -136,7 +148,7 @@ class PayloadStage:
         self._next(item.encode() if isinstance(item, str) else item)
 
 
-class DecodeStage:
+class DecodeStage(_Stage):
     """``decode``: each payload into a wire object (``raw`` = the payload); completes at
     ``terminator``.
 
@@ -145,7 +157,7 @@ class DecodeStage:
     that is not the expected JSON with :class:`DecodeError`.
     """
 
-    __slots__ = ("_decode", "_downstream", "_next", "_stop", "_terminator", "finished")
+    __slots__ = ("_decode", "_next", "_stop", "_terminator")
 
     def __init__(
         self,
@@ -154,12 +166,11 @@ class DecodeStage:
         downstream: Sink[Any],
         stop: Callable[[], None] = nothing,
     ) -> None:
+        super().__init__(downstream)
         self._decode = _decoder_for(target)
         self._terminator = None if terminator is None else terminator.encode()
-        self._downstream = downstream
         self._next = downstream.on_next
         self._stop = stop
-        self.finished = False
 
     def on_next(self, data: Payload) -> None:
         if self.finished:
@@ -199,11 +210,6 @@ class DecodeStage:
             error = DecodeError(f"Invalid JSON in event: {error}", data=data)
         self.on_error(error)
         return None
-
-    def on_error(self, error: Exception) -> None:
-        if not self.finished:
-            self.finished = True
-            self._downstream.on_error(error)
 
     def on_completed(self) -> None:
         if self.finished:

@@ -21,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import reactivex
 from reactivex import Observable, abc
@@ -31,6 +30,7 @@ from reactivex.disposable import Disposable
 from .._exceptions import APIConnectionError, APITimeoutError, OxideRxError, StreamTruncatedError
 from .._pipeline.chains import Chain
 from .._pipeline.sink import Sink
+from .._resource import AsyncResource
 from .._transport.feed import Feed
 from .._transport.watchdog import IdleWatchdog
 from .fanout import FanOut, TypedCallback
@@ -63,7 +63,7 @@ class _Hub:
         self.on_completed = on_completed
 
 
-class StreamHandle(Generic[_E]):
+class StreamHandle(AsyncResource, Generic[_E]):
     """A hot, single-use stream of typed events over one request.
 
     Use :class:`~oxide_rx.ChatStream` or :class:`~oxide_rx.ResponseStream` (from the client);
@@ -159,16 +159,6 @@ class StreamHandle(Generic[_E]):
         if not self._done.done():
             self._end(self._closed_error(), quiet=True)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> AsyncIterator[_E]:
         """Every event in order, from the start (or from now, if the stream already runs)."""
