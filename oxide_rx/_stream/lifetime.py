@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar
 
 import reactivex
 from reactivex import Observable, abc
@@ -41,7 +41,6 @@ __all__ = ["CLOSE_GRACE_SECONDS", "StreamHandle"]
 
 _E = TypeVar("_E")
 _On = TypeVar("_On")
-_On2 = TypeVar("_On2")
 
 # aclose() waits this long for the pump to unwind after cancelling it.
 CLOSE_GRACE_SECONDS = 5.0
@@ -110,26 +109,13 @@ class StreamHandle(AsyncResource, Generic[_E]):
         """What ended the stream, if it did not complete normally."""
         return self._error
 
-    @overload
-    def on(self, event_type: type[_On], callback: Callable[[_On], object]) -> abc.DisposableBase:
-        ...
-
-    @overload
-    def on(
-        self, event_type: tuple[type[_On], type[_On2]], callback: Callable[[_On | _On2], object]
-    ) -> abc.DisposableBase: ...
-
-    @overload
-    def on(
-        self, event_type: tuple[type[Any], ...], callback: Callable[[Any], object]
-    ) -> abc.DisposableBase: ...
-
     def on(
         self,
-        event_type: type[Any] | tuple[type[Any], ...],
-        callback: Callable[[Any], object],
+        event_type: type[_On] | tuple[type[Any], ...],
+        callback: Callable[[_On], object],
     ) -> abc.DisposableBase:
-        """Call ``callback(event)`` for every event of ``event_type``; dispose to stop.
+        """Call ``callback(event)`` for every event of ``event_type`` (a class, or a tuple of
+        classes: annotate the callback's parameter with their union); dispose to stop.
 
         >>> stream.on(ox.ContentDelta, lambda e: print(e.delta, end=""))  # doctest: +SKIP
         """

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .. import _exceptions as core
+import oxide_rx as core
 
 __all__ = [
     "APIConnectionError",
