@@ -153,6 +153,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
 def _throughput_section(data: dict[str, Any]) -> list[str]:
     rows = data.get("throughput", [])
     sizes = sorted({r["events"] for r in rows})
+    if not sizes:
+        return []
     lines = [
         "## 1. Client CPU per event (µs, median) and events/s",
         "",
@@ -204,6 +206,17 @@ def _fit(data: dict[str, Any], api: str, name: str, sizes: list[int]) -> list[fl
     slope = (cpu[lo2] - cpu[lo1]) / (lo2 - lo1)
     fixed = cpu[lo1] - slope * lo1
     return [round(marginal, 2), round(fixed) if fixed > 0 else None]
+
+
+def _shapes_section(data: dict[str, Any]) -> list[str]:
+    rows = data.get("shapes", [])
+    if not rows:
+        return []
+    body = [[r["api"], r["shape"], r["contender"], r["events"], r["us_per_event"],
+             r.get("x_floor")] for r in rows]
+    headers = ["api", "shape", "contender", "events", "µs/event", "x floor"]
+    title = "## 1b. Stream shapes: 10 streams x 2,000 at once, 1,000-event streams, first read"
+    return [title, "", *_table(headers, body), ""]
 
 
 def _latency_section(data: dict[str, Any]) -> list[str]:
@@ -280,6 +293,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                      for t in data.get("targets", [])])
     lines.append("")
     lines += _throughput_section(data)
+    lines += _shapes_section(data)
     lines += _latency_section(data)
     lines += _concurrency_section(data)
     lines += _long_section(data)

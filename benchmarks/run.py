@@ -31,10 +31,11 @@ from latency import run_latency
 from machine import load_average, machine_facts
 from report import evaluate_targets, render_markdown, render_png
 from server import Profile, ServerProcess, raise_fd_limit, start_server
+from shapes import run_shapes
 from throughput import run_throughput
 
 HERE = Path(__file__).resolve().parent
-FIGURES = ("throughput", "latency", "held", "burst", "long")
+FIGURES = ("throughput", "shapes", "latency", "held", "burst", "long")
 CHUNK_BYTES = 16_384
 """Throughput streams are written in 16 KiB socket writes (the mock's ``chunking=16384``), so
 that client reads carry many events whatever the relative speed of client and server; with one
@@ -56,6 +57,7 @@ class Plan:
     """The K at which the official client is also measured (it is slow at large K)."""
     burst_events: int
     long_events: int
+    shape_rounds: int = 7
     long_contenders: tuple[str, ...] = ("floor", "native", "fanout", "compat raw",
                                         "compat helper", "openai raw")
     notes: list[str] = field(default_factory=list)
@@ -80,6 +82,7 @@ QUICK = Plan(
     official_ks=(500,),
     burst_events=10,
     long_events=10_000,
+    shape_rounds=3,
 )
 
 
@@ -91,6 +94,9 @@ def _profiles(plan: Plan) -> dict[str, Profile]:
     profiles = {f"n{n}": Profile(events=n, chunking=CHUNK_BYTES) for n in plan.rounds}
     profiles["long"] = Profile(events=plan.long_events, chunking=CHUNK_BYTES)
     profiles["warm"] = Profile(events=20, chunking=CHUNK_BYTES)
+    profiles["n2000"] = Profile(events=2_000, chunking=CHUNK_BYTES)
+    profiles["n1000"] = Profile(events=1_000, chunking=CHUNK_BYTES)
+    profiles["whole1000"] = Profile(events=1_000, chunking="whole")
     profiles["trickle"] = Profile(events=plan.latency_events, interval=0.001, stamp=True)
     # Held streams: one delta a second for a minute, so that 10,000 of them can all be open
     # at once (opening them takes seconds) while each is idle almost all the time.
@@ -111,6 +117,10 @@ async def _in_process(args: argparse.Namespace, plan: Plan, server: ServerProces
                 results = await run_throughput(players, urls, plan.rounds, server.urls["warm"],
                                                log)
                 out["throughput"] += [r.as_dict() for r in results]
+            if "shapes" in args.only:
+                log(f"[1b] {api}: stream shapes (10 x 2,000 at once, 1,000, first read)")
+                urls = {name: server.urls[name] for name in ("n2000", "n1000", "whole1000")}
+                out["shapes"] += await run_shapes(players, urls, plan.shape_rounds, log)
             if "latency" in args.only:
                 log(f"[2] {api}: send stamp -> delivery at 1 event/ms")
                 out["latency"] += await run_latency(players, server.urls["trickle"],
@@ -171,7 +181,8 @@ def _subprocess_figures(args: argparse.Namespace, plan: Plan, server: ServerProc
 
 
 def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (row.get("api"), row.get("contender"), row.get("events"), row.get("k"))
+    return (row.get("api"), row.get("contender"), row.get("events"), row.get("k"),
+            row.get("shape"))
 
 
 ORDER = ("floor", "native", "fanout", "compat raw", "compat helper", "openai raw", "openai helper")

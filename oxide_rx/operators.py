@@ -31,10 +31,10 @@ from ._pipeline.select import of_type_impl
 from ._pipeline.sink import Sink, as_operator
 from ._pipeline.stages import (
     ChatAccumulateStage,
-    DecodeStage,
     ParseSSEStage,
     PayloadStage,
     ResponsesAccumulateStage,
+    decode_stage,
 )
 from ._stream.sources import from_aiohttp, from_async_iterable
 from .events import ChatEvent, ResponseEvent
@@ -100,7 +100,7 @@ def decode(
     """
 
     def make(downstream: Sink[_T], stop: Callable[[], None]) -> Sink[ServerSentEvent | str | bytes]:
-        return PayloadStage(DecodeStage(target, terminator, downstream, stop))
+        return PayloadStage(decode_stage(target, terminator, downstream, stop))
 
     return as_operator(make)
 

@@ -11,6 +11,7 @@ from support import response_events
 
 from oxide_rx import ResponseAccumulator
 from oxide_rx import events as ev
+from oxide_rx._core.text import TextBuffer
 from oxide_rx.types import responses as rt
 
 USAGE = {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}
@@ -428,7 +429,7 @@ def test_interleaved_argument_deltas_accumulate_per_call(deltas: list[tuple[int,
 
 
 def test_handling_deltas_never_builds_the_text(monkeypatch: Any) -> None:
-    def forbidden(self: ev.TextBuffer, length: int | None = None) -> str:
+    def forbidden(self: TextBuffer, length: int | None = None) -> str:
         raise AssertionError("a delta rebuilt the text")
 
     acc = ResponseAccumulator()
@@ -436,7 +437,7 @@ def test_handling_deltas_never_builds_the_text(monkeypatch: Any) -> None:
                     delta="x", sequence_number=i) for i in range(50)]
     events += [event("response.function_call_arguments.delta", item_id="fc", output_index=1,
                      delta="y", sequence_number=50 + i) for i in range(50)]
-    monkeypatch.setattr(ev.TextBuffer, "text", forbidden)
+    monkeypatch.setattr(TextBuffer, "text", forbidden)
     feed(acc, events)
     monkeypatch.undo()
     assert acc.current_content() == "x" * 50

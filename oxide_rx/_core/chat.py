@@ -33,7 +33,7 @@ from typing import Any
 import msgspec
 
 from oxide_rx._core.parsing import parse_as
-from oxide_rx._core.text import TextBuffer
+from oxide_rx._core.text import FOLD, TextBuffer
 from oxide_rx._exceptions import DecodeError
 from oxide_rx.events import (
     ChatEvent,
@@ -129,7 +129,7 @@ class _Audio:
 
 class _ChoiceState:
     __slots__ = (
-        "audio", "content", "content_filter_results", "content_length", "current_tool",
+        "audio", "content", "content_filter_results", "current_tool",
         "finish_reason", "finished", "function_call", "index", "logprobs_content",
         "logprobs_refusal", "logprobs_seen", "parsed", "refusal", "role", "tool_calls",
     )
@@ -138,7 +138,6 @@ class _ChoiceState:
         self.index = index
         self.role: str | None = None
         self.content: TextBuffer | None = None
-        self.content_length = 0  # len(self.content), kept here (see handle_chunk)
         self.refusal: TextBuffer | None = None
         self.tool_calls: dict[int, _ToolCall] = {}
         self.current_tool: _ToolCall | None = None
@@ -286,10 +285,13 @@ class ChatCompletionAccumulator:
                 buffer = state.content
                 if buffer is None:
                     buffer = state.content = TextBuffer()
-                buffer.append(text)
-                # The length is counted here: len(buffer) is a Python-level call. Positional
-                # arguments, because msgspec matches keywords by name, which costs more.
-                length = state.content_length = state.content_length + len(text)
+                # TextBuffer.append, inline (see TextBuffer). Positional arguments: msgspec
+                # matches keywords by name, which costs more.
+                pending = buffer.pending
+                pending.append(text)
+                length = buffer.length = buffer.length + len(text)
+                if len(pending) >= FOLD:
+                    buffer.fold()
                 events.append(_LazyContentDelta(text, "", state.index, None, buffer, length))
             if (
                 delta.role is not None

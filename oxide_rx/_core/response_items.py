@@ -51,15 +51,12 @@ def call_identity(item: object) -> tuple[str, str]:
 class PartState:
     """One content part or reasoning summary part: its text so far, annotations, logprobs."""
 
-    __slots__ = ("annotations", "buffer", "closed", "final", "kind", "length", "logprobs", "part")
+    __slots__ = ("annotations", "buffer", "closed", "final", "kind", "logprobs", "part")
 
     def __init__(self, part: Any) -> None:
         self.part = part
         self.kind: type = type(part)
         self.buffer = TextBuffer(_part_text(part))
-        # len(buffer), kept here because len() on a TextBuffer is a Python-level call, and
-        # every delta event needs it; whatever appends to or replaces the buffer updates it.
-        self.length = len(self.buffer)
         wire_part = part if isinstance(part, rt.OutputTextPart) else None
         self.annotations: list[Any] = list(wire_part.annotations or []) if wire_part else []
         self.logprobs: list[rt.Logprob] = list(wire_part.logprobs or []) if wire_part else []
@@ -79,14 +76,13 @@ class PartState:
 
     def append(self, delta: str) -> int:
         """Append a delta; returns the buffer's new length."""
-        self.buffer.append(delta)
-        self.length += len(delta)
-        return self.length
+        buffer = self.buffer
+        buffer.append(delta)
+        return buffer.length
 
     def set_text(self, text: str) -> None:
         # A new buffer, not a rewrite: earlier helper events keep their own snapshots.
         self.buffer = TextBuffer(text)
-        self.length = len(text)
 
     def finish(self, part: Any) -> None:
         self.part, self.kind, self.final = part, type(part), True

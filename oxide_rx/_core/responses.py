@@ -56,6 +56,7 @@ from oxide_rx._core.response_items import (
     PartState,
     call_identity,
 )
+from oxide_rx._core.text import FOLD
 from oxide_rx._exceptions import DecodeError, ResponseFailedError
 from oxide_rx.events import ResponseEvent
 from oxide_rx.types import responses as rt
@@ -123,12 +124,15 @@ class ResponseAccumulator:
             part = None if state is None else state.parts.get(event.content_index)
             if part is None:
                 part = self._part(index, event.item_id, event.content_index, rt.Message)
-            # PartState.append, inline. Positional arguments: msgspec matches keywords by
-            # name, which costs more.
+            # TextBuffer.append, inline (see TextBuffer). Positional arguments: msgspec
+            # matches keywords by name, which costs more.
             delta = event.delta
             buffer = part.buffer
-            buffer.append(delta)
-            length = part.length = part.length + len(delta)
+            pending = buffer.pending
+            pending.append(delta)
+            length = buffer.length = buffer.length + len(delta)
+            if len(pending) >= FOLD:
+                buffer.fold()
             out.append(ev._LazyContentDelta(delta, "", 0, index, buffer, length))
             if event.logprobs:  # often an empty list: no LogprobsDelta then
                 part.logprobs.extend(event.logprobs)

@@ -3,8 +3,8 @@
 A stream (HTTP SSE, a background resume, a WebSocket) pushes payloads into a chain's
 ``ingress`` and receives typed events at its own sink::
 
-    payload bytes ─► DecodeStage ─► ChatAccumulateStage ─► sink      (Chat Completions)
-    payload bytes ─► DecodeStage ─► ResponsesAccumulateStage ─► sink (Responses API)
+    payload bytes ─► ChunkDecodeStage ─► ChatAccumulateStage ─► sink      (Chat Completions)
+    payload bytes ─► EventDecodeStage ─► ResponsesAccumulateStage ─► sink (Responses API)
 
 The public operators (``ox.ops.decode``, ``accumulate_chat``, ``accumulate_responses``) wrap
 the same stages one by one.
@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from .._core.chat import ChatCompletionAccumulator
 from .._core.responses import ResponseAccumulator
 from ..events import ChatEvent, ResponseEvent
-from ..types import chat, responses
 from .sink import Sink
-from .stages import ChatAccumulateStage, DecodeStage, ResponsesAccumulateStage
+from .stages import (
+    ChatAccumulateStage,
+    ChunkDecodeStage,
+    EventDecodeStage,
+    ResponsesAccumulateStage,
+)
 
 __all__ = ["DONE_MARKER", "Chain", "chat_chain", "responses_chain"]
 
@@ -39,10 +43,10 @@ class Chain:
 def chat_chain(accumulator: ChatCompletionAccumulator, sink: Sink[ChatEvent]) -> Chain:
     """Payloads -> ``ChatCompletionChunk`` -> ``Chunk`` + helper events, into ``sink``."""
     accumulate = ChatAccumulateStage(accumulator, sink)
-    return Chain(DecodeStage(chat.ChatCompletionChunk, DONE_MARKER, accumulate), accumulate)
+    return Chain(ChunkDecodeStage(accumulate), accumulate)
 
 
 def responses_chain(accumulator: ResponseAccumulator, sink: Sink[ResponseEvent]) -> Chain:
     """Payloads -> Responses wire events -> themselves + helper events, into ``sink``."""
     accumulate = ResponsesAccumulateStage(accumulator, sink)
-    return Chain(DecodeStage(responses.ResponseStreamEvent, None, accumulate), accumulate)
+    return Chain(EventDecodeStage(accumulate), accumulate)

@@ -40,10 +40,13 @@ from .sink import Sink, nothing
 
 __all__ = [
     "ChatAccumulateStage",
+    "ChunkDecodeStage",
     "DecodeStage",
+    "EventDecodeStage",
     "ParseSSEStage",
     "PayloadStage",
     "ResponsesAccumulateStage",
+    "decode_stage",
     "error_from_payload",
 ]
 
@@ -176,9 +179,7 @@ class DecodeStage(_Stage):
         if self.finished:
             return
         if data == self._terminator:
-            self.finished = True
-            self._downstream.on_completed()
-            self._stop()
+            self._end_at_marker()
             return
         try:
             item = self._decode(data)
@@ -195,6 +196,11 @@ class DecodeStage(_Stage):
             self.on_error(error_from_payload(error))
             return
         self._next(item)
+
+    def _end_at_marker(self) -> None:
+        self.finished = True
+        self._downstream.on_completed()
+        self._stop()
 
     def _decode_replacing(self, data: Payload, error: Exception) -> Any:
         """Invalid UTF-8 is replaced by U+FFFD (as a browser's EventSource does) before the
@@ -220,6 +226,84 @@ class DecodeStage(_Stage):
         else:
             self.finished = True
             self._downstream.on_completed()
+
+
+_DONE = b"[DONE]"
+_decode_chunk = chat.CHUNK_DECODER.decode
+_decode_known_event = responses.EVENT_DECODER.decode
+
+
+class ChunkDecodeStage(DecodeStage):
+    """:class:`DecodeStage` for Chat Completions chunks, with the decoder and the error-frame
+    check inline: this runs once per token."""
+
+    __slots__ = ()
+
+    def __init__(self, downstream: Sink[Any], stop: Callable[[], None] = nothing) -> None:
+        super().__init__(chat.ChatCompletionChunk, _DONE.decode(), downstream, stop)
+
+    def on_next(self, data: Payload) -> None:
+        if self.finished:
+            return
+        if data == _DONE:
+            self._end_at_marker()
+            return
+        try:
+            chunk = _decode_chunk(data)
+        except msgspec.DecodeError as exc:
+            chunk = self._decode_replacing(data, exc)
+            if chunk is None:
+                return
+        force_setattr(chunk, "raw", data)
+        if chunk.error is not None:
+            self.on_error(error_from_payload(chunk.error))  # a `{"error": {...}}` frame
+            return
+        self._next(chunk)
+
+
+class EventDecodeStage(DecodeStage):
+    """:class:`DecodeStage` for Responses events: known types decode in one call; unknown
+    types become ``UnknownEvent`` (see :func:`~oxide_rx.types.responses.decode_event`).
+    A ``[DONE]`` payload (an SSE habit some servers keep) ends the stream, as it does for the
+    official client; the accumulator then says whether a terminal event had arrived."""
+
+    __slots__ = ()
+
+    def __init__(self, downstream: Sink[Any], stop: Callable[[], None] = nothing) -> None:
+        super().__init__(responses.ResponseStreamEvent, None, downstream, stop)
+
+    def on_next(self, data: Payload) -> None:
+        if self.finished:
+            return
+        try:
+            event: Any = _decode_known_event(data)
+        except msgspec.DecodeError:
+            if data == _DONE:
+                self._end_at_marker()
+                return
+            try:
+                event = responses.decode_event(data)
+            except DecodeError as exc:
+                event = self._decode_replacing(data, exc)
+                if event is None:
+                    return
+            if type(event) is responses.UnknownEvent:
+                self._next(event)
+                return
+        force_setattr(event, "raw", data)
+        self._next(event)
+
+
+def decode_stage(
+    target: Any, terminator: str | None, downstream: Sink[Any],
+    stop: Callable[[], None] = nothing,
+) -> DecodeStage:
+    """The decode stage for ``target``: a specialised one for the two API wire types."""
+    if target is chat.ChatCompletionChunk and terminator == _DONE.decode():
+        return ChunkDecodeStage(downstream, stop)
+    if target is responses.ResponseStreamEvent and terminator is None:
+        return EventDecodeStage(downstream, stop)
+    return DecodeStage(target, terminator, downstream, stop)
 
 
 class ChatAccumulateStage:

@@ -29,16 +29,17 @@ async def push_batches(
     progress: Callable[[], None] | None = None,
 ) -> None:
     """Push every item of every batch into ``sink`` until the source is exhausted (then
-    ``sink.on_completed()``) or ``ended()`` says the sink needs no more. ``progress()`` is
-    called once per batch. Exceptions from the source propagate to the caller."""
+    ``sink.on_completed()``) or ``ended()`` says the sink needs no more (checked after each
+    batch: a sink that ended ignores the rest of its batch). ``progress()`` is called once
+    per batch. Exceptions from the source propagate to the caller."""
     push = sink.on_next
     async for batch in batches:
         if progress is not None:
             progress()
         for item in batch:
             push(item)
-            if ended():
-                return
+        if ended():
+            return
     sink.on_completed()
 
 

@@ -174,8 +174,8 @@ from oxide_rx.types._response_tool_events import (
 )
 
 __all__ = [
-    "EVENT_CLASSES", "EVENT_TYPES", "RESPONSE_DECODER", "AdditionalTools", "Annotation",
-    "ApplyPatchCall",
+    "EVENT_CLASSES", "EVENT_DECODER", "EVENT_TYPES", "RESPONSE_DECODER", "AdditionalTools",
+    "Annotation", "ApplyPatchCall",
     "ApplyPatchCallOperationDiffDelta", "ApplyPatchCallOperationDiffDone",
     "ApplyPatchCallOutput", "AudioDelta", "AudioDone", "AudioTranscriptDelta",
     "AudioTranscriptDone", "CodeInterpreterCall", "CodeInterpreterCallCodeDelta",
@@ -257,9 +257,11 @@ EVENT_CLASSES: tuple[type[Any], ...] = (*CORE_EVENT_TYPES, *TOOL_EVENT_TYPES)
 EVENT_TYPES: frozenset[str] = frozenset(cls.type for cls in EVENT_CLASSES)
 """The ``type`` strings of :data:`ResponseStreamEvent`."""
 
-_EVENT_DECODER: msgspec.json.Decoder[ResponseStreamEvent] = msgspec.json.Decoder(
+EVENT_DECODER: msgspec.json.Decoder[ResponseStreamEvent] = msgspec.json.Decoder(
     ResponseStreamEvent, dec_hook=dec_hook
 )
+"""Decodes a known event; raises msgspec errors otherwise (:func:`decode_event` turns an
+unknown ``type`` into :class:`UnknownEvent` and the rest into ``DecodeError``)."""
 _PROBE_DECODER = msgspec.json.Decoder(_TypeProbe)
 RESPONSE_DECODER: msgspec.json.Decoder[Response] = msgspec.json.Decoder(Response, dec_hook=dec_hook)
 """Reusable decoder for a ``Response`` body (raises msgspec errors; see :func:`decode_response`)."""
@@ -275,7 +277,7 @@ def decode_event(data: bytes | str) -> ResponseStreamEvent | UnknownEvent:
     'r'
     """
     try:
-        return _EVENT_DECODER.decode(data)
+        return EVENT_DECODER.decode(data)
     except msgspec.ValidationError as exc:
         invalid = exc
     except msgspec.DecodeError as exc:
@@ -285,6 +287,8 @@ def decode_event(data: bytes | str) -> ResponseStreamEvent | UnknownEvent:
     except msgspec.ValidationError:
         raise DecodeError(f"Responses stream event has no string `type` ({invalid})",
                           data=data) from invalid
+    except msgspec.DecodeError as exc:  # malformed past the point the first decode reached
+        raise DecodeError("Responses stream event is not valid JSON", data=data) from exc
     if probe.type in EVENT_TYPES:
         raise DecodeError(f"Invalid `{probe.type}` event: {invalid}", data=data) from invalid
     seq = probe.sequence_number
