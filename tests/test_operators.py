@@ -260,22 +260,23 @@ async def test_from_async_iterable_calls_the_factory_per_subscription_and_closes
     assert 1 in closed
 
 
-async def test_a_user_built_pipeline_from_aiohttp_streams_a_real_response() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.text("Built by hand"))
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            response = await session.post(
-                f"{server.base_url}/chat/completions",
-                json={"model": "m", "messages": [], "stream": True},
-            )
-            finished = asyncio.Event()
-            deltas: list[str] = []
-            ox.from_aiohttp(response).pipe(
-                ox.ops.parse_sse(),
-                ox.ops.decode(ChatCompletionChunk),
-                ox.ops.accumulate_chat(),
-                ox.ops.of_type(ox.ContentDelta),
-            ).subscribe(lambda e: deltas.append(e.delta), on_completed=finished.set)
-            await asyncio.wait_for(finished.wait(), 5)
+async def test_a_user_built_pipeline_from_aiohttp_streams_a_real_response(
+    server: MockServer
+) -> None:
+    server.enqueue(Scenario.text("Built by hand"))
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        response = await session.post(
+            f"{server.base_url}/chat/completions",
+            json={"model": "m", "messages": [], "stream": True},
+        )
+        finished = asyncio.Event()
+        deltas: list[str] = []
+        ox.from_aiohttp(response).pipe(
+            ox.ops.parse_sse(),
+            ox.ops.decode(ChatCompletionChunk),
+            ox.ops.accumulate_chat(),
+            ox.ops.of_type(ox.ContentDelta),
+        ).subscribe(lambda e: deltas.append(e.delta), on_completed=finished.set)
+        await asyncio.wait_for(finished.wait(), 5)
     assert "".join(deltas) == "Built by hand"
