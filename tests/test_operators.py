@@ -4,6 +4,7 @@ one tick per second of ``interval``), the others on real schedulers and a real s
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -238,9 +239,9 @@ async def test_from_async_iterable_calls_the_factory_per_subscription_and_closes
 
         async def gen() -> AsyncIterator[int]:
             try:
-                for value in range(1000):
+                for value in itertools.count():  # endless: only dispose can close it
                     yield value
-                    await asyncio.sleep(0.001)
+                    await asyncio.sleep(0.001)  # a slow producer, as a network source is
             finally:
                 closed.append(number)
 
