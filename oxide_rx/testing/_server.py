@@ -41,6 +41,7 @@ __all__ = ["MockServer", "RecordedRequest", "mock_server", "run"]
 _CREDENTIAL_HEADERS = frozenset(
     {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
 )
+_BACKLOG = 4096
 _EVENT_END = re.compile(rb"(?<=\n\n)|(?<=\r\n\r\n)|(?<=\r\r)")
 
 
@@ -105,9 +106,10 @@ class MockServer:
         await self._runner.setup()
         handlers = self._runner.server
         assert handlers is not None
-        # What web.TCPSite does, with each connection counted on its way in and out.
+        # What web.TCPSite does, with each connection counted on its way in and out, and a
+        # deep listen queue: benchmarks and soak tests open connections by the thousand.
         self._listener = await asyncio.get_running_loop().create_server(
-            self._connections.counting(handlers), self.host, self.port, backlog=128
+            self._connections.counting(handlers), self.host, self.port, backlog=_BACKLOG
         )
         self.port = self._listener.sockets[0].getsockname()[1]
 
