@@ -77,13 +77,12 @@ def _logprobs(logprobs: Any) -> Any:
 
 
 @pytest.mark.parametrize("path", CHAT_FILES, ids=_ids(CHAT_FILES))
-async def test_final_completion_matches_the_official_sdk(path: Path) -> None:
+async def test_final_completion_matches_the_official_sdk(server: MockServer, path: Path) -> None:
     if path.stem == "chat-audio-output":
         pytest.skip("the official accumulator raises TypeError on chunks without `choices`; "
                     "covered by test_audio_stream_without_choices_accumulates")
-    async with MockServer() as server:
-        _, ours = await _ours(server, Scenario.replay(path))
-        theirs, their_last_usage = await _official(server, path)
+    _, ours = await _ours(server, Scenario.replay(path))
+    theirs, their_last_usage = await _official(server, path)
     assert len(ours.choices) == len(theirs.choices)
     for mine, official in zip(ours.choices, theirs.choices, strict=True):
         assert mine.index == official.index
@@ -103,12 +102,11 @@ async def test_final_completion_matches_the_official_sdk(path: Path) -> None:
     assert _builtins(ours.usage) == expected_usage
 
 
-async def test_audio_stream_without_choices_accumulates() -> None:
+async def test_audio_stream_without_choices_accumulates(server: MockServer) -> None:
     path = next((p for p in CHAT_FILES if p.stem == "chat-audio-output"), None)
     if path is None:
         pytest.skip("chat-audio-output.sse not in the corpus")
-    async with MockServer() as server:
-        _, completion = await _ours(server, Scenario.replay(path))
+    _, completion = await _ours(server, Scenario.replay(path))
     audio = completion.choices[0].message.audio
     assert audio is not None and audio.transcript and audio.data
     assert completion.usage is not None
@@ -118,11 +116,10 @@ CHUNKINGS: list[Any] = ["whole", ("random", 7), ("random", 1234), 1]
 
 
 @pytest.mark.parametrize("path", CHAT_FILES, ids=_ids(CHAT_FILES))
-async def test_events_do_not_depend_on_tcp_chunking(path: Path) -> None:
-    async with MockServer() as server:
-        reference, _ = await _ours(server, Scenario.replay(path))
-        for chunking in CHUNKINGS:
-            if chunking == 1 and path.stat().st_size > SMALL_FILE:
-                continue
-            events, _ = await _ours(server, Scenario.replay(path, fault=Fault.chunking(chunking)))
-            assert events == reference, f"chunking={chunking!r}"
+async def test_events_do_not_depend_on_tcp_chunking(server: MockServer, path: Path) -> None:
+    reference, _ = await _ours(server, Scenario.replay(path))
+    for chunking in CHUNKINGS:
+        if chunking == 1 and path.stat().st_size > SMALL_FILE:
+            continue
+        events, _ = await _ours(server, Scenario.replay(path, fault=Fault.chunking(chunking)))
+        assert events == reference, f"chunking={chunking!r}"

@@ -27,10 +27,7 @@ CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}
 RESP = {"model": "gpt-4o-mini", "input": PROMPT}
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[MockServer]:
-    async with MockServer() as running:
-        yield running
+# ``server`` (a fresh MockServer) comes from conftest.py.
 
 
 @pytest.fixture
@@ -341,14 +338,17 @@ async def test_api_key_rejects_other_bearer_tokens(session: aiohttp.ClientSessio
 async def test_closing_the_server_cuts_stalled_streams_without_counting_them(
     session: aiohttp.ClientSession,
 ) -> None:
-    closing = MockServer(scenario=Scenario.text("x", fault=Fault.stall_after(1)))
+    # Stalled for an hour: close() returning at all means it cut the stream.
+    stalled = Scenario.text("x", fault=Fault.stall_after(1, max_seconds=3600))
+    closing = MockServer(scenario=stalled)
     await closing.start()
     url = closing.base_url + "/chat/completions"
     async with session.post(url, json={**CHAT, "stream": True}) as resp:
         await resp.content.readuntil(b"\n\n")
-        started = time.monotonic()
-        await closing.close()
-    assert time.monotonic() - started < 3
+        await asyncio.wait_for(closing.close(), 10)
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await asyncio.wait_for(resp.read(), 10)  # the client sees its stream cut
+    await closing.wait_for_open_connections(0)
     assert closing.disconnects == 0
 
 
@@ -714,6 +714,73 @@ async def test_client_closing_mid_stream_is_counted_as_a_disconnect(
 async def test_wait_for_disconnects_times_out(server: MockServer) -> None:
     with pytest.raises(TimeoutError):
         await server.wait_for_disconnects(1, timeout=0.05)
+
+
+# --- connections ----------------------------------------------------------------------------
+
+
+async def test_a_keep_alive_connection_is_accepted_once_and_stays_open(
+    server: MockServer, session: aiohttp.ClientSession
+) -> None:
+    assert (server.accepted_connections, server.open_connections) == (0, 0)
+    for _ in range(3):
+        await chat_stream(session, server)
+    assert server.accepted_connections == 1  # the client reused its pooled connection
+    assert server.open_connections == 1  # idle in the client's pool, still open
+    await session.close()
+    await server.wait_for_open_connections(0)
+    assert server.accepted_connections == 1
+
+
+async def test_connection_close_means_one_connection_per_request(
+    server: MockServer, session: aiohttp.ClientSession
+) -> None:
+    for _ in range(3):
+        await post(session, server, "/chat/completions", CHAT, Connection="close")
+    await server.wait_for_open_connections(0)
+    assert server.accepted_connections == 3
+
+
+async def test_a_connection_is_counted_from_accept_to_close_without_any_request(
+    server: MockServer,
+) -> None:
+    _, writer = await asyncio.open_connection(server.host, server.port)
+    await server.wait_for_open_connections(1)
+    assert server.accepted_connections == 1
+    assert server.requests == []
+    writer.close()
+    await writer.wait_closed()
+    await server.wait_for_open_connections(0)
+
+
+async def test_a_stream_the_client_abandons_closes_its_connection(
+    server: MockServer, session: aiohttp.ClientSession
+) -> None:
+    server.enqueue(Scenario.text("stall", fault=Fault.stall_after(1, max_seconds=5)))
+    async with session.post(
+        server.base_url + "/chat/completions", json={**CHAT, "stream": True}
+    ) as resp:
+        await resp.content.readuntil(b"\n\n")
+        assert server.open_connections == 1
+        resp.close()  # not read to the end: aiohttp closes the connection
+    await server.wait_for_open_connections(0)
+    await server.wait_for_disconnects(1)
+
+
+async def test_wait_for_open_connections_times_out(server: MockServer) -> None:
+    with pytest.raises(TimeoutError):
+        await server.wait_for_open_connections(1, timeout=0.05)
+
+
+async def test_requests_are_stamped_with_the_server_clock_in_order(
+    server: MockServer, session: aiohttp.ClientSession
+) -> None:
+    before = time.monotonic()
+    await chat_stream(session, server)
+    await post(session, server, "/embeddings", {"model": "m", "input": "x"})
+    after = time.monotonic()
+    stamps = [r.received_at for r in server.requests]
+    assert before <= stamps[0] <= stamps[1] <= after
 
 
 async def test_trickle_writes_one_byte_per_http_chunk(

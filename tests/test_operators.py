@@ -1,16 +1,21 @@
-"""The public Rx operators and sources, on real schedulers and a real socket."""
+"""The public Rx operators and sources: time-based ones on virtual time (``TestScheduler``,
+one tick per second of ``interval``), the others on real schedulers and a real socket."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 import reactivex
+from reactivex import abc
 from reactivex import operators as rx_ops
 from reactivex.scheduler.eventloop import AsyncIOScheduler
+from reactivex.testing import ReactiveTest, TestScheduler
+from support import wait_until
 
 import oxide_rx as ox
 from oxide_rx.sse import ServerSentEvent
@@ -29,6 +34,11 @@ def _collect(observable: reactivex.Observable[Any]) -> tuple[list[Any], list[Exc
 def _sse(*datas: str) -> reactivex.Observable[ServerSentEvent]:
     return reactivex.from_iterable([ServerSentEvent(data=d) for d in datas])
 
+
+on_next = ReactiveTest.on_next
+on_error = ReactiveTest.on_error
+on_completed = ReactiveTest.on_completed
+subscribe = ReactiveTest.subscribe
 
 CHUNK = '{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":null}]}'  # noqa: E501
 
@@ -98,27 +108,110 @@ def test_of_type_keeps_only_the_given_classes() -> None:
     assert items == [1, 2.5]
 
 
-async def test_sample_ui_emits_first_at_once_paces_the_rest_and_always_the_last() -> None:
-    loop = asyncio.get_running_loop()
-    subject: reactivex.subject.Subject[int] = reactivex.subject.Subject()
-    got: list[tuple[int, float]] = []
-    done = asyncio.Event()
-    start = loop.time()
-    subject.pipe(ox.ops.sample_ui(0.05)).subscribe(
-        lambda v: got.append((v, loop.time() - start)), on_completed=done.set
+# --- sample_ui on virtual time: TestScheduler subscribes at tick 200 ---------------------------
+
+
+class _Timers(abc.SchedulerBase):
+    """The test scheduler's clock for ``sample_ui``'s timers, noting when each timer runs."""
+
+    to_seconds = TestScheduler.to_seconds
+    to_datetime = TestScheduler.to_datetime
+    to_timedelta = TestScheduler.to_timedelta
+
+    def __init__(self, clock: TestScheduler) -> None:
+        self.clock = clock
+        self.ran: list[float] = []
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
+
+    def _noted(self, action: abc.ScheduledAction[Any]) -> abc.ScheduledAction[Any]:
+        def run(scheduler: abc.SchedulerBase, state: Any = None) -> abc.DisposableBase | None:
+            self.ran.append(self.clock.clock)
+            return action(scheduler, state)
+
+        return run
+
+    def schedule(
+        self, action: abc.ScheduledAction[Any], state: Any = None
+    ) -> abc.DisposableBase:
+        return self.clock.schedule(self._noted(action), state)
+
+    def schedule_relative(
+        self, duetime: Any, action: abc.ScheduledAction[Any], state: Any = None
+    ) -> abc.DisposableBase:
+        return self.clock.schedule_relative(duetime, self._noted(action), state)
+
+    def schedule_absolute(
+        self, duetime: Any, action: abc.ScheduledAction[Any], state: Any = None
+    ) -> abc.DisposableBase:
+        return self.clock.schedule_absolute(duetime, self._noted(action), state)
+
+
+def _sample(
+    *messages: Any, interval: float = 50.0, disposed: float = 1000.0
+) -> tuple[list[Any], list[Any], list[float]]:
+    """What ``sample_ui(interval)`` emits for a hot source sending ``messages`` (virtual ticks),
+    the source's subscriptions, and the ticks at which the operator's timers ran."""
+    scheduler = TestScheduler()
+    timers = _Timers(scheduler)
+    source = scheduler.create_hot_observable(*messages)
+    results = scheduler.start(
+        lambda: source.pipe(ox.ops.sample_ui(interval, scheduler=timers)), disposed=disposed
     )
-    for value in range(30):  # 30 values, one every 5 ms: 150 ms of steady "tokens"
-        subject.on_next(value)
-        await asyncio.sleep(0.005)
-    subject.on_completed()
-    await asyncio.wait_for(done.wait(), 2)
-    values = [v for v, _ in got]
-    assert values[0] == 0 and got[0][1] < 0.02
-    assert values[-1] == 29
-    assert 3 <= len(values) <= 8  # paced: not every value, but updates during the stream
-    # Between paced updates at least one interval; only the final flush may come sooner.
-    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(got[:-1])]
-    assert all(gap >= 0.045 for gap in gaps)
+    return results.messages, source.subscriptions, timers.ran
+
+
+def test_sample_ui_emits_the_first_item_at_once() -> None:
+    messages, _, _ = _sample(on_next(210, "a"))
+    assert messages == [on_next(210, "a")]
+
+
+def test_sample_ui_paces_a_steady_stream_to_the_latest_every_interval() -> None:
+    # 30 items 7 ticks apart (the "tokens"), an interval of 50: the first at once, then the
+    # latest at each interval's end, and the last one the moment the source completes.
+    tokens = [on_next(201 + 7 * value, value) for value in range(30)]
+    messages, _, timer_runs = _sample(*tokens, on_completed(406))
+    assert messages == [
+        on_next(201, 0),
+        on_next(251, 7),
+        on_next(301, 14),
+        on_next(351, 21),
+        on_next(401, 28),
+        on_next(406, 29),
+        on_completed(406),
+    ]
+    assert timer_runs == [251, 301, 351, 401]  # the timer ends with the source
+
+
+def test_sample_ui_emits_at_once_again_after_a_quiet_interval() -> None:
+    messages, _, _ = _sample(on_next(210, "a"), on_next(300, "b"), on_next(310, "c"))
+    # "b" comes after an interval without items (the tick at 260 had nothing to send).
+    assert messages == [on_next(210, "a"), on_next(300, "b"), on_next(350, "c")]
+
+
+def test_sample_ui_completes_at_once_without_repeating_the_last_item() -> None:
+    messages, _, _ = _sample(on_next(210, "a"), on_completed(300))
+    assert messages == [on_next(210, "a"), on_completed(300)]
+
+
+def test_sample_ui_delivers_the_pending_item_before_an_error() -> None:
+    error = ValueError("boom")
+    messages, _, _ = _sample(on_next(210, 1), on_next(220, 2), on_error(230, error))
+    assert messages == [on_next(210, 1), on_next(230, 2), on_error(230, error)]
+
+
+def test_sample_ui_sends_nothing_after_dispose() -> None:
+    messages, subscriptions, timer_runs = _sample(
+        on_next(210, "a"), on_next(220, "pending"), on_next(240, "late"), on_completed(250),
+        disposed=230,
+    )
+    # "pending" was due at tick 260, after the subscriber left: it is never sent, and the
+    # timer that would have sent it is cancelled rather than left to run.
+    assert messages == [on_next(210, "a")]
+    assert subscriptions == [subscribe(200, 230)]
+    assert timer_runs == []
 
 
 async def test_sample_ui_runs_on_the_asyncio_scheduler_when_given_none() -> None:
@@ -146,9 +239,9 @@ async def test_from_async_iterable_calls_the_factory_per_subscription_and_closes
 
         async def gen() -> AsyncIterator[int]:
             try:
-                for value in range(1000):
+                for value in itertools.count():  # endless: only dispose can close it
                     yield value
-                    await asyncio.sleep(0.001)
+                    await asyncio.sleep(0.001)  # a slow producer, as a network source is
             finally:
                 closed.append(number)
 
@@ -162,42 +255,29 @@ async def test_from_async_iterable_calls_the_factory_per_subscription_and_closes
     source.pipe(rx_ops.take(3)).subscribe(second.append, on_completed=finished.set)
     await asyncio.wait_for(finished.wait(), 2)
     subscription.dispose()
-    await asyncio.sleep(0.02)
+    await wait_until(lambda: 1 in closed, what="the first generator closed")
     assert calls == 2
     assert second == [0, 1, 2]
     assert 1 in closed
 
 
-async def test_a_user_built_pipeline_from_aiohttp_streams_a_real_response() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.text("Built by hand"))
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            response = await session.post(
-                f"{server.base_url}/chat/completions",
-                json={"model": "m", "messages": [], "stream": True},
-            )
-            finished = asyncio.Event()
-            deltas: list[str] = []
-            ox.from_aiohttp(response).pipe(
-                ox.ops.parse_sse(),
-                ox.ops.decode(ChatCompletionChunk),
-                ox.ops.accumulate_chat(),
-                ox.ops.of_type(ox.ContentDelta),
-            ).subscribe(lambda e: deltas.append(e.delta), on_completed=finished.set)
-            await asyncio.wait_for(finished.wait(), 5)
+async def test_a_user_built_pipeline_from_aiohttp_streams_a_real_response(
+    server: MockServer
+) -> None:
+    server.enqueue(Scenario.text("Built by hand"))
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        response = await session.post(
+            f"{server.base_url}/chat/completions",
+            json={"model": "m", "messages": [], "stream": True},
+        )
+        finished = asyncio.Event()
+        deltas: list[str] = []
+        ox.from_aiohttp(response).pipe(
+            ox.ops.parse_sse(),
+            ox.ops.decode(ChatCompletionChunk),
+            ox.ops.accumulate_chat(),
+            ox.ops.of_type(ox.ContentDelta),
+        ).subscribe(lambda e: deltas.append(e.delta), on_completed=finished.set)
+        await asyncio.wait_for(finished.wait(), 5)
     assert "".join(deltas) == "Built by hand"
-
-
-def test_sample_ui_delivers_the_pending_value_before_an_error() -> None:
-    subject: reactivex.subject.Subject[int] = reactivex.subject.Subject()
-    got: list[Any] = []
-
-    async def run() -> None:
-        subject.pipe(ox.ops.sample_ui(10.0)).subscribe(got.append, got.append)
-        subject.on_next(1)
-        subject.on_next(2)
-        subject.on_error(ValueError("boom"))
-
-    asyncio.run(run())
-    assert got[:2] == [1, 2] and isinstance(got[2], ValueError)

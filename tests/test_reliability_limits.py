@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from aiohttp import web
+from support import ClientFactory, assert_connection_released, rss_mib
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -22,36 +22,20 @@ FIRST_CHUNK = (
 )
 
 
-def _client(server: MockServer | str, **kw: Any) -> ox.OpenAI:
-    base_url = server if isinstance(server, str) else server.base_url
-    return ox.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0, **kw)
-
-
-def _acquired(client: ox.OpenAI) -> int:
-    connector = client.session.connector
-    assert connector is not None
-    return len(connector._acquired)
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
 @asynccontextmanager
 async def _peak_rss() -> AsyncIterator[list[float]]:
-    """Samples VmRSS every few ms; yields [baseline, peak] (peak filled in on exit)."""
-    result = [_rss_mib(), 0.0]
+    """Samples VmRSS every few ms; yields [baseline, peak] (peak filled in on exit).
+
+    The sleep paces the sampling: nothing waits on it.
+    """
+    result = [rss_mib(), 0.0]
     peak = result[0]
     running = True
 
     async def sample() -> None:
         nonlocal peak
         while running:
-            peak = max(peak, _rss_mib())
+            peak = max(peak, rss_mib())
             await asyncio.sleep(0.002)
 
     sampler = asyncio.create_task(sample())
@@ -60,60 +44,70 @@ async def _peak_rss() -> AsyncIterator[list[float]]:
     finally:
         running = False
         await sampler
-        result[1] = max(peak, _rss_mib())
+        result[1] = max(peak, rss_mib())
 
 
-async def test_an_event_over_max_event_size_is_an_sse_error() -> None:
-    async with MockServer() as server, _client(server, max_event_size=MiB) as client:
-        server.enqueue(Scenario.text("abcdefgh", fault=Fault.oversized_event(2 * MiB, at=2)))
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        with pytest.raises(ox.SSEError, match="max_event_size"):
-            await asyncio.wait_for(stream.final_completion(), 10)
-        await server.wait_idle(timeout=5)
-        assert _acquired(client) == 0
-        await stream.aclose()
+async def test_an_event_over_max_event_size_is_an_sse_error(
+    server: MockServer, make_client: ClientFactory
+) -> None:
+    client = make_client(max_retries=0, max_event_size=MiB, max_connections=1)
+    server.enqueue(Scenario.text("abcdefgh", fault=Fault.oversized_event(2 * MiB, at=2)))
+    stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    with pytest.raises(ox.SSEError, match="max_event_size"):
+        await asyncio.wait_for(stream.final_completion(), 10)
+    await server.wait_idle(timeout=5)
+    await assert_connection_released(server, client)
+    await stream.aclose()
     assert stream.current_content() == "abcd"  # what came before the huge event stays
 
 
-async def test_an_event_under_the_default_limit_is_delivered_whole() -> None:
-    async with MockServer() as server, _client(server) as client:
-        server.enqueue(Scenario.text("abcdefgh", fault=Fault.oversized_event(3 * MiB, at=2)))
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        completion = await asyncio.wait_for(stream.final_completion(), 10)
+async def test_an_event_under_the_default_limit_is_delivered_whole(
+    server: MockServer, make_client: ClientFactory
+) -> None:
+    server.enqueue(Scenario.text("abcdefgh", fault=Fault.oversized_event(3 * MiB, at=2)))
+    client = make_client(max_retries=0)
+    stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    completion = await asyncio.wait_for(stream.final_completion(), 10)
     content = completion.choices[0].message.content
     assert content is not None
     assert len(content) > 3 * MiB - 1024
     assert content.startswith("abcdx") and content.endswith("xefgh")
 
 
-async def test_an_endless_line_is_an_sse_error_at_the_limit() -> None:
-    async with MockServer() as server, _client(server, max_event_size=MiB) as client:
-        server.enqueue(Scenario.text("x", fault=Fault.endless_line(8 * MiB)))
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        with pytest.raises(ox.SSEError, match="line too long"):
-            await asyncio.wait_for(stream.final_completion(), 10)
-        await server.wait_for_disconnects(1, timeout=5)
-        await stream.aclose()
+async def test_an_endless_line_is_an_sse_error_at_the_limit(
+    server: MockServer, make_client: ClientFactory
+) -> None:
+    client = make_client(max_retries=0, max_event_size=MiB)
+    server.enqueue(Scenario.text("x", fault=Fault.endless_line(8 * MiB)))
+    stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    with pytest.raises(ox.SSEError, match="line too long"):
+        await asyncio.wait_for(stream.final_completion(), 10)
+    await server.wait_for_disconnects(1, timeout=5)
+    await stream.aclose()
 
 
-async def test_an_endless_line_under_the_limit_ends_as_a_truncation() -> None:
-    async with MockServer() as server, _client(server) as client:
-        server.enqueue(Scenario.text("x", fault=Fault.endless_line(MiB)))
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        with pytest.raises(ox.StreamTruncatedError):
-            await asyncio.wait_for(stream.final_completion(), 10)
-        await stream.aclose()
+async def test_an_endless_line_under_the_limit_ends_as_a_truncation(
+    server: MockServer, make_client: ClientFactory
+) -> None:
+    server.enqueue(Scenario.text("x", fault=Fault.endless_line(MiB)))
+    client = make_client(max_retries=0)
+    stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    with pytest.raises(ox.StreamTruncatedError):
+        await asyncio.wait_for(stream.final_completion(), 10)
+    await stream.aclose()
 
 
-async def test_a_gzip_bomb_of_blank_lines_inflates_with_bounded_memory() -> None:
+async def test_a_gzip_bomb_of_blank_lines_inflates_with_bounded_memory(
+    server: MockServer, make_client: ClientFactory
+) -> None:
     inflated = 64 * MiB
-    async with MockServer() as server, _client(server) as client:
-        server.enqueue(Scenario.text("boom", fault=Fault.gzip_bomb(inflated)))
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        async with _peak_rss() as rss:
-            with pytest.raises(ox.StreamTruncatedError):
-                await asyncio.wait_for(stream.final_completion(), 30)
-        await stream.aclose()
+    server.enqueue(Scenario.text("boom", fault=Fault.gzip_bomb(inflated)))
+    client = make_client(max_retries=0)
+    stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    async with _peak_rss() as rss:
+        with pytest.raises(ox.StreamTruncatedError):
+            await asyncio.wait_for(stream.final_completion(), 30)
+    await stream.aclose()
     baseline, peak = rss
     growth = peak - baseline
     assert growth < 32, f"RSS grew {growth:.0f} MiB for a {inflated // MiB} MiB body"
@@ -158,7 +152,7 @@ async def test_a_gzip_bomb_trips_the_line_limit_on_inflated_bytes() -> None:
     inflated = 256 * MiB
     async with (
         _gzip_bomb_server(inflated) as base_url,
-        _client(base_url, max_event_size=MiB) as client,
+        ox.OpenAI(base_url=base_url, api_key="test", max_retries=0, max_event_size=MiB) as client,
     ):
         stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
         async with _peak_rss() as rss:
@@ -170,8 +164,10 @@ async def test_a_gzip_bomb_trips_the_line_limit_on_inflated_bytes() -> None:
     assert peak - baseline < 32, f"RSS grew {peak - baseline:.0f} MiB for a 256 MiB body"
 
 
-async def test_a_non_streaming_body_over_max_event_size_is_refused() -> None:
-    async with MockServer() as server, _client(server, max_event_size=MiB) as client:
-        server.enqueue(Scenario.text("x" * (2 * MiB)))
-        with pytest.raises(ox.APIError, match="larger than the limit"):
-            await client.chat.completions.create(model="m", messages=MESSAGES)
+async def test_a_non_streaming_body_over_max_event_size_is_refused(
+    server: MockServer, make_client: ClientFactory
+) -> None:
+    client = make_client(max_retries=0, max_event_size=MiB)
+    server.enqueue(Scenario.text("x" * (2 * MiB)))
+    with pytest.raises(ox.APIError, match="larger than the limit"):
+        await client.chat.completions.create(model="m", messages=MESSAGES)

@@ -22,11 +22,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CORPUS, ROOT, corpus_files, needs_shared
+from support import CORPUS, ROOT, ClientFactory, corpus_files, needs_shared
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -70,27 +71,30 @@ CALL_FILES = [p for p in FILES if _calls_in(p)]
 RESUME_FILES = [p for p in FILES if "-resume-" in p.stem]
 
 
-async def _collect(server: MockServer, scenario: Scenario, **params: Any) -> tuple[
-    list[Any], ox.ResponseStream, Exception | None
-]:
-    """Every delivered event, the stream, and what ended it (None: completed)."""
-    server.enqueue(scenario)
-    async with ox.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client:
-        stream = await client.responses.create_stream(model="m", input="replay", **params)
+Collected = tuple[list[Any], ox.ResponseStream, Exception | None]
+Collect = Callable[[Scenario], Awaitable[Collected]]
+
+
+@pytest.fixture
+def collect(server: MockServer, make_client: ClientFactory) -> Collect:
+    """Streams a scenario from the test's server, each time with a fresh client: every
+    delivered event, the stream, and what ended it (None: completed)."""
+
+    async def run(scenario: Scenario) -> Collected:
+        server.enqueue(scenario)
+        client = make_client(max_retries=0)
+        stream = await client.responses.create_stream(model="m", input="replay")
         events: list[Any] = []
         try:
             async for event in stream:
                 events.append(event)
         except ox.OxideRxError as exc:
             return events, stream, exc
+        finally:
+            await client.aclose()
         return events, stream, None
 
-
-async def _replay(path: Path, fault: Fault | None = None) -> tuple[
-    list[Any], ox.ResponseStream, Exception | None
-]:
-    async with MockServer() as server:
-        return await _collect(server, Scenario.replay(path, fault=fault))
+    return run
 
 
 def _wire(events: list[Any]) -> list[Any]:
@@ -107,8 +111,10 @@ def _output_text(response: dict[str, Any]) -> str:
 
 @needs_shared
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
-async def test_recording_decodes_every_event_up_to_the_terminal_one(path: Path) -> None:
-    events, _, _ = await _replay(path)
+async def test_recording_decodes_every_event_up_to_the_terminal_one(
+    collect: Collect, path: Path
+) -> None:
+    events, _, _ = await collect(Scenario.replay(path))
     wire = _wire(events)
     assert not [e.type for e in wire if isinstance(e, rt.UnknownEvent)]
     sent = _payloads(path)
@@ -119,8 +125,8 @@ async def test_recording_decodes_every_event_up_to_the_terminal_one(path: Path) 
 
 @needs_shared
 @pytest.mark.parametrize("path", COMPLETED_FILES, ids=_ids(COMPLETED_FILES))
-async def test_final_response_equals_the_completed_payload(path: Path) -> None:
-    events, stream, error = await _replay(path)
+async def test_final_response_equals_the_completed_payload(collect: Collect, path: Path) -> None:
+    events, stream, error = await collect(Scenario.replay(path))
     assert error is None
     response = await stream.final_response()
     theirs = _completed(path)
@@ -137,10 +143,10 @@ async def test_final_response_equals_the_completed_payload(path: Path) -> None:
 
 @needs_shared
 @pytest.mark.parametrize("path", COMPLETED_FILES, ids=_ids(COMPLETED_FILES))
-async def test_text_helper_events_follow_the_wire_text(path: Path) -> None:
+async def test_text_helper_events_follow_the_wire_text(collect: Collect, path: Path) -> None:
     # Compared with the recording's own deltas and done texts: one anonymised recording
     # (azure-reasoning-multi-summary) streams "X" but reports a longer ``output_text.done``.
-    events, stream, _ = await _replay(path)
+    events, stream, _ = await collect(Scenario.replay(path))
     sent = _payloads(path)
     deltas = [e.delta for e in events if isinstance(e, ox.ContentDelta)]
     assert deltas == [p["delta"] for p in sent if p["type"] == "response.output_text.delta"]
@@ -151,8 +157,10 @@ async def test_text_helper_events_follow_the_wire_text(path: Path) -> None:
 
 @needs_shared
 @pytest.mark.parametrize("path", CALL_FILES, ids=_ids(CALL_FILES))
-async def test_tool_call_done_carries_the_call_before_the_terminal_event(path: Path) -> None:
-    events, _, _ = await _replay(path)
+async def test_tool_call_done_carries_the_call_before_the_terminal_event(
+    collect: Collect, path: Path
+) -> None:
+    events, _, _ = await collect(Scenario.replay(path))
     done = [i for i, e in enumerate(events) if isinstance(e, ox.ToolCallDone)]
     terminal = next(i for i, e in enumerate(events) if isinstance(e, rt.ResponseCompleted))
     assert [(events[i].call_id, events[i].name, events[i].arguments) for i in done] == (
@@ -165,8 +173,8 @@ async def test_tool_call_done_carries_the_call_before_the_terminal_event(path: P
 
 @needs_shared
 @pytest.mark.parametrize("path", CALL_FILES, ids=_ids(CALL_FILES))
-async def test_tool_call_deltas_add_up_to_the_arguments(path: Path) -> None:
-    events, _, _ = await _replay(path)
+async def test_tool_call_deltas_add_up_to_the_arguments(collect: Collect, path: Path) -> None:
+    events, _, _ = await collect(Scenario.replay(path))
     pieces: dict[int, str] = {}
     for event in events:
         if isinstance(event, ox.ToolCallDelta):
@@ -175,8 +183,10 @@ async def test_tool_call_deltas_add_up_to_the_arguments(path: Path) -> None:
 
 
 @needs_shared
-async def test_error_recording_raises_insufficient_quota_after_the_earlier_events() -> None:
-    events, stream, error = await _replay(CORPUS / f"{ERROR_FILE}.sse")
+async def test_error_recording_raises_insufficient_quota_after_the_earlier_events(
+    collect: Collect
+) -> None:
+    events, stream, error = await collect(Scenario.replay(CORPUS / f"{ERROR_FILE}.sse"))
     assert isinstance(error, ox.ResponseFailedError)
     assert error.code == "insufficient_quota"
     assert [e.type for e in _wire(events)] == ["response.created", "response.in_progress", "error"]
@@ -187,23 +197,25 @@ async def test_error_recording_raises_insufficient_quota_after_the_earlier_event
 
 
 @needs_shared
-async def test_error_recording_raises_from_final_response() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.replay(CORPUS / f"{ERROR_FILE}.sse"))
-        async with ox.OpenAI(base_url=server.base_url, api_key="sk-test") as client:
-            stream = await client.responses.create_stream(model="m", input="x")
-            seen: list[Any] = []
-            stream.events.subscribe(seen.append, lambda _: None)
-            with pytest.raises(ox.ResponseFailedError) as raised:
-                await stream.final_response()
+async def test_error_recording_raises_from_final_response(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.replay(CORPUS / f"{ERROR_FILE}.sse"))
+    stream = await client.responses.create_stream(model="m", input="x")
+    seen: list[Any] = []
+    stream.events.subscribe(seen.append, lambda _: None)
+    with pytest.raises(ox.ResponseFailedError) as raised:
+        await stream.final_response()
     assert raised.value.code == "insufficient_quota"
     assert isinstance(seen[-1], rt.ErrorEvent)
 
 
 @needs_shared
 @pytest.mark.parametrize("path", RESUME_FILES, ids=_ids(RESUME_FILES))
-async def test_resumed_recording_completes_without_response_created(path: Path) -> None:
-    events, stream, error = await _replay(path)
+async def test_resumed_recording_completes_without_response_created(
+    collect: Collect, path: Path
+) -> None:
+    events, stream, error = await collect(Scenario.replay(path))
     assert error is None
     assert not any(isinstance(e, rt.ResponseCreated) for e in events)
     assert _wire(events)[0].sequence_number > 0
@@ -213,9 +225,11 @@ async def test_resumed_recording_completes_without_response_created(path: Path) 
 
 
 @needs_shared
-async def test_recording_cut_before_its_terminal_event_raises_truncated_with_partial() -> None:
+async def test_recording_cut_before_its_terminal_event_raises_truncated_with_partial(
+    collect: Collect
+) -> None:
     path = CORPUS / "responses-text.sse"
-    _, _, error = await _replay(path, Fault.truncate())
+    _, _, error = await collect(Scenario.replay(path, fault=Fault.truncate()))
     assert isinstance(error, ox.StreamTruncatedError)
     assert isinstance(error.partial, rt.Response)
     assert error.partial.status == "in_progress"
@@ -227,28 +241,22 @@ CHUNKINGS: list[Any] = ["whole", ("random", 7), ("random", 1234), 1]
 
 @needs_shared
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
-async def test_events_do_not_depend_on_tcp_chunking(path: Path) -> None:
-    async with MockServer() as server:
-        reference, _, ref_error = await _collect(server, Scenario.replay(path))
-        for chunking in CHUNKINGS:
-            if chunking == 1 and path.stat().st_size > SMALL_FILE:
-                continue
-            fault = Fault.chunking(chunking)
-            events, _, error = await _collect(server, Scenario.replay(path, fault=fault))
-            assert events == reference, f"chunking={chunking!r}"
-            assert type(error) is type(ref_error)
+async def test_events_do_not_depend_on_tcp_chunking(collect: Collect, path: Path) -> None:
+    reference, _, ref_error = await collect(Scenario.replay(path))
+    for chunking in CHUNKINGS:
+        if chunking == 1 and path.stat().st_size > SMALL_FILE:
+            continue
+        fault = Fault.chunking(chunking)
+        events, _, error = await collect(Scenario.replay(path, fault=fault))
+        assert events == reference, f"chunking={chunking!r}"
+        assert type(error) is type(ref_error)
 
 
 # -- scripted scenarios ---------------------------------------------------------------------
 
 
-async def _scripted(scenario: Scenario) -> tuple[list[Any], ox.ResponseStream, Exception | None]:
-    async with MockServer() as server:
-        return await _collect(server, scenario)
-
-
-async def test_text_scenario_streams_content_and_completes() -> None:
-    events, stream, error = await _scripted(Scenario.text("Hello from the Responses API."))
+async def test_text_scenario_streams_content_and_completes(collect: Collect) -> None:
+    events, stream, error = await collect(Scenario.text("Hello from the Responses API."))
     assert error is None
     deltas = [e for e in events if isinstance(e, ox.ContentDelta)]
     assert len(deltas) > 1 and deltas[-1].snapshot == "Hello from the Responses API."
@@ -258,10 +266,10 @@ async def test_text_scenario_streams_content_and_completes() -> None:
     assert [type(e) for e in events[-3:]] == [rt.ResponseCompleted, ox.Usage, ox.Done]
 
 
-async def test_several_function_calls_in_one_response() -> None:
+async def test_several_function_calls_in_one_response(collect: Collect) -> None:
     calls = [("get_weather", {"city": "Paris"}), ("get_time", {"zone": "Asia/Tokyo"}),
              ("get_weather", {"city": "Lima"})]
-    events, stream, error = await _scripted(Scenario.function_calls(calls))
+    events, stream, error = await collect(Scenario.function_calls(calls))
     assert error is None
     done = [e for e in events if isinstance(e, ox.ToolCallDone)]
     assert [(e.name, e.parsed_arguments) for e in done] == [(n, a) for n, a in calls]
@@ -274,9 +282,9 @@ async def test_several_function_calls_in_one_response() -> None:
     assert all(events.index(e) < terminal for e in done)
 
 
-async def test_reasoning_summary_scenario_emits_reasoning_events() -> None:
+async def test_reasoning_summary_scenario_emits_reasoning_events(collect: Collect) -> None:
     scenario = Scenario.reasoning(["First, look.", " Then, answer."], "The answer.")
-    events, stream, _ = await _scripted(scenario)
+    events, stream, _ = await collect(scenario)
     assert [e.text for e in events if isinstance(e, ox.ReasoningDone)] == [
         "First, look.", " Then, answer."]
     assert "".join(e.delta for e in events if isinstance(e, ox.ReasoningDelta)) == (
@@ -288,8 +296,8 @@ async def test_reasoning_summary_scenario_emits_reasoning_events() -> None:
     assert response.output_text == "The answer."
 
 
-async def test_refusal_scenario_emits_refusal_events() -> None:
-    events, stream, error = await _scripted(Scenario.refusal("I can't help with that."))
+async def test_refusal_scenario_emits_refusal_events(collect: Collect) -> None:
+    events, stream, error = await collect(Scenario.refusal("I can't help with that."))
     assert error is None
     deltas = [e for e in events if isinstance(e, ox.RefusalDelta)]
     assert deltas and deltas[-1].snapshot == "I can't help with that."
@@ -303,8 +311,8 @@ async def test_refusal_scenario_emits_refusal_events() -> None:
     assert response.output_text == ""
 
 
-async def test_incomplete_scenario_ends_with_done_and_no_error() -> None:
-    events, stream, error = await _scripted(Scenario.incomplete("max_output_tokens", "Half an"))
+async def test_incomplete_scenario_ends_with_done_and_no_error(collect: Collect) -> None:
+    events, stream, error = await collect(Scenario.incomplete("max_output_tokens", "Half an"))
     assert error is None
     assert events[-1] == ox.Done("incomplete", reason="max_output_tokens")
     response = await stream.final_response()
@@ -314,19 +322,20 @@ async def test_incomplete_scenario_ends_with_done_and_no_error() -> None:
     assert response.output_text == "Half an"
 
 
-async def test_error_scenario_raises_after_delivering_the_error_event() -> None:
-    events, stream, error = await _scripted(Scenario.response_error("server_error", "Boom"))
+async def test_error_scenario_raises_after_delivering_the_error_event(collect: Collect) -> None:
+    events, stream, error = await collect(Scenario.response_error("server_error", "Boom"))
     assert isinstance(error, ox.ResponseFailedError)
     assert (error.code, error.message) == ("server_error", "Boom")
     assert isinstance(_wire(events)[-1], rt.ErrorEvent)
     assert stream.current_response().status == "failed"
 
 
-async def test_non_background_stream_cut_mid_body_raises_truncated_with_partial() -> None:
+async def test_non_background_stream_cut_mid_body_raises_truncated_with_partial(
+    server: MockServer, collect: Collect
+) -> None:
     scenario = Scenario.text("one two three four five six seven", fault=Fault.drop_after(8))
-    async with MockServer() as server:
-        events, _, error = await _collect(server, scenario)
-        assert not [r for r in server.requests if r.method == "GET"]
+    events, _, error = await collect(scenario)
+    assert not [r for r in server.requests if r.method == "GET"]
     assert isinstance(error, ox.StreamTruncatedError)
     assert isinstance(error.partial, rt.Response) and error.partial.status == "in_progress"
     text = "".join(e.delta for e in events if isinstance(e, ox.ContentDelta))

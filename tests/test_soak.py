@@ -1,5 +1,10 @@
 """Soak: a thousand streams cancelled at random points leak nothing, and a thousand concurrent
 streams all complete correctly. Marked ``slow`` (they run by default; ``-m "not slow"`` skips).
+
+Leaks are looked for where the user would meet them: tasks still running on the client's loop
+(the mock server runs on a thread of its own, so every task left on the test's loop is the
+client's), memory, and connections no longer usable (a full pool's worth of streams must open
+at once afterwards, and reuse what the pool holds: the server counts the connections).
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import resource
 from typing import Any
 
 import pytest
+from support import ServerThread, other_tasks, rss_mib, tasks_left, wait_until
 
 import oxide_rx as ox
-from oxide_rx.testing import MockServer, Scenario
+from oxide_rx.testing import Fault, MockServer, Scenario
 
 pytestmark = pytest.mark.slow
 
@@ -23,30 +29,7 @@ STREAMS = 1000
 WARM_UP = 250
 EVENTS = 30
 METHODS = ("aclose", "cancel_task", "dispose", "leave_async_with")
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
-def _tasks() -> set[asyncio.Task[Any]]:
-    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
-
-
-def _is_server_task(task: asyncio.Task[Any]) -> bool:
-    """The mock server's per-connection handler (alive while a keep-alive socket is pooled)."""
-    name: str = getattr(task.get_coro(), "__qualname__", "")
-    return name == "RequestHandler.start"
-
-
-def _acquired(client: ox.OpenAI) -> int:
-    connector = client.session.connector
-    assert connector is not None
-    return len(connector._acquired)
+PARALLEL = 50
 
 
 def _ensure_file_limit(needed: int) -> None:
@@ -56,12 +39,6 @@ def _ensure_file_limit(needed: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         if target < needed:
             pytest.skip(f"needs {needed} file descriptors, the hard limit is {hard}")
-
-
-async def _wait_until(predicate: Any, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 async def _cancel_one(client: ox.OpenAI, method: str, after: int) -> None:
@@ -126,58 +103,76 @@ async def _run_batch(client: ox.OpenAI, plan: list[tuple[str, int]], parallel: i
     await asyncio.gather(*(guarded(method, after) for method, after in plan))
 
 
+async def _open_at_once(server: MockServer, client: ox.OpenAI, n: int) -> list[ox.ChatStream]:
+    """``n`` streams open together, each holding its connection (the server stalls them) until
+    closed: ``n`` connections in use at once."""
+    server.enqueue(*[Scenario.text("held", fault=Fault.stall_after(1, max_seconds=30))] * n)
+    create = client.chat.completions.create_stream
+    return await asyncio.wait_for(
+        asyncio.gather(*(create(model="m", messages=MESSAGES) for _ in range(n))), 20
+    )
+
+
 async def test_a_thousand_randomly_cancelled_streams_leak_nothing() -> None:
     rng = random.Random(SEED)
     plan = [(rng.choice(METHODS), rng.randint(0, EVENTS + 5)) for _ in range(STREAMS)]
     scenario = Scenario.synthetic(events=EVENTS, delta="soak", interval=0.001)
-    before = _tasks()
-    async with (
-        MockServer(scenario=scenario) as server,
-        ox.OpenAI(base_url=server.base_url, api_key="sk-test") as client,
-    ):
-        await _run_batch(client, plan[:WARM_UP], parallel=50)
-        server.requests.clear()  # the mock's own log of requests is not the client's memory
-        gc.collect()
-        warm_rss = _rss_mib()
-        await _run_batch(client, plan[WARM_UP:], parallel=50)
+    before = other_tasks()
+    with ServerThread(scenario=scenario) as server:
+        # A pool as large as the batch's parallelism: a connection a cancelled stream kept
+        # would leave the pool short, and the streams opened at the end could not all open.
+        async with ox.OpenAI(
+            base_url=server.base_url, api_key="sk-test", max_connections=PARALLEL
+        ) as client:
+            await _run_batch(client, plan[:WARM_UP], parallel=PARALLEL)
+            server.requests.clear()  # the mock's own log of requests is not the client's memory
+            gc.collect()
+            warm_rss = rss_mib()
+            await _run_batch(client, plan[WARM_UP:], parallel=PARALLEL)
 
-        await server.wait_idle(timeout=10)
-        await _wait_until(lambda: _acquired(client) == 0)
-        await _wait_until(
-            lambda: all(t.done() or _is_server_task(t) for t in _tasks() - before)
-        )
-        server.requests.clear()
-        gc.collect()
-        growth = _rss_mib() - warm_rss
+            await wait_until(lambda: server.open_streams == 0, 10, "the server idle")
+            assert await tasks_left(before, timeout=10) == set()
+            server.requests.clear()
+            gc.collect()
+            growth = rss_mib() - warm_rss
 
-        assert server.open_streams == 0
-        assert server.disconnects > STREAMS // 2  # most were cut mid-stream
-        # The pool still works after all that.
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        assert (await stream.final_completion()).choices[0].message.content == "soak" * EVENTS
+            assert server.open_streams == 0
+            assert server.disconnects > STREAMS // 2  # most were cut mid-stream
+            # Every connection is closed or back in the pool: a full pool's worth at once.
+            held = await _open_at_once(server, client, PARALLEL)
+            for stream in held:
+                await stream.aclose()
+            # And the pool still works after all that.
+            stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+            content = (await stream.final_completion()).choices[0].message.content
+            assert content == "soak" * EVENTS
     assert growth < 10, f"RSS grew {growth:.1f} MiB over {STREAMS - WARM_UP} streams"
 
 
-async def test_a_thousand_concurrent_streams_all_complete_correctly() -> None:
+async def test_a_thousand_concurrent_streams_all_complete_correctly(
+    server: MockServer, client: ox.OpenAI
+) -> None:
     _ensure_file_limit(4 * STREAMS)
-    async with (
-        MockServer() as server,
-        ox.OpenAI(base_url=server.base_url, api_key="sk-test") as client,
-    ):
-        first = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        expected = (await first.final_completion()).choices[0].message.content
-        assert expected
+    first = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    expected = (await first.final_completion()).choices[0].message.content
+    assert expected
 
-        async def one() -> str | None:
-            stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-            deltas: list[str] = []
-            stream.on(ox.ContentDelta, lambda e: deltas.append(e.delta))
-            completion = await stream.final_completion()
-            assert "".join(deltas) == completion.choices[0].message.content
-            return completion.choices[0].message.content
+    async def one() -> str | None:
+        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+        deltas: list[str] = []
+        stream.on(ox.ContentDelta, lambda e: deltas.append(e.delta))
+        completion = await stream.final_completion()
+        assert "".join(deltas) == completion.choices[0].message.content
+        return completion.choices[0].message.content
 
-        results = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(STREAMS))), 50)
-        await server.wait_idle(timeout=10)
-        assert _acquired(client) == 0
+    results = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(STREAMS))), 50)
+    await server.wait_idle(timeout=10)
     assert results == [expected] * STREAMS
     assert server.disconnects == 0
+    # Every finished stream handed its connection back: as many streams as there are
+    # connections open, opened at once, all reuse one and the server accepts none.
+    pooled, accepted = server.open_connections, server.accepted_connections
+    held = await _open_at_once(server, client, pooled)
+    assert server.accepted_connections == accepted
+    for stream in held:
+        await stream.aclose()

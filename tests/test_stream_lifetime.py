@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from reactivex import operators as rx_ops
+from support import ClientFactory, other_tasks
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -16,33 +17,26 @@ from oxide_rx.testing import Fault, MockServer, Scenario
 MESSAGES = [{"role": "user", "content": "Write a haiku about Rust programming."}]
 
 
-async def _stream(server: MockServer, **params: Any) -> ox.ChatStream:
-    client = ox.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
-    stream = await client.chat.completions.create_stream(
+@pytest.fixture
+def client(make_client: ClientFactory) -> ox.OpenAI:
+    """No retries: an HTTP error reaches the test as it came."""
+    return make_client(max_retries=0)
+
+
+async def _stream(client: ox.OpenAI, **params: Any) -> ox.ChatStream:
+    return await client.chat.completions.create_stream(
         model="gpt-4o-mini", messages=MESSAGES, **params
     )
-    stream._test_client = client  # type: ignore[attr-defined]
-    return stream
 
 
-async def _close(stream: ox.ChatStream) -> None:
+async def test_subscribers_attached_before_start_see_every_event(client: ox.OpenAI) -> None:
+    stream = await _stream(client)
+    seen_a: list[Any] = []
+    seen_b: list[Any] = []
+    stream.events.subscribe(seen_a.append)
+    stream.on(ox.Event, seen_b.append)
+    completion = await stream.final_completion()
     await stream.aclose()
-    await stream._test_client.aclose()  # type: ignore[attr-defined]
-
-
-def _other_tasks() -> set[asyncio.Task[Any]]:
-    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
-
-
-async def test_subscribers_attached_before_start_see_every_event() -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        seen_a: list[Any] = []
-        seen_b: list[Any] = []
-        stream.events.subscribe(seen_a.append)
-        stream.on(ox.Event, seen_b.append)
-        completion = await stream.final_completion()
-        await _close(stream)
     assert seen_a == seen_b
     assert isinstance(seen_a[0], ox.Chunk)
     deltas = "".join(e.delta for e in seen_a if isinstance(e, ox.ContentDelta))
@@ -50,115 +44,115 @@ async def test_subscribers_attached_before_start_see_every_event() -> None:
     assert any(isinstance(e, ox.Done) for e in seen_a)
 
 
-async def test_two_subscribers_cause_one_request() -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        texts: list[str] = []
-        deltas = stream.events.pipe(ox.ops.of_type(ox.ContentDelta))
-        deltas.subscribe(lambda e: texts.append(e.delta))
-        stream.events.pipe(rx_ops.filter(lambda e: isinstance(e, ox.Done))).subscribe(texts.append)
-        async for _ in stream:
-            pass
-        await stream.final_completion()
-        assert len([r for r in server.requests if r.path.endswith("/chat/completions")]) == 1
-        await _close(stream)
+async def test_two_subscribers_cause_one_request(server: MockServer, client: ox.OpenAI) -> None:
+    stream = await _stream(client)
+    texts: list[str] = []
+    deltas = stream.events.pipe(ox.ops.of_type(ox.ContentDelta))
+    deltas.subscribe(lambda e: texts.append(e.delta))
+    stream.events.pipe(rx_ops.filter(lambda e: isinstance(e, ox.Done))).subscribe(texts.append)
+    async for _ in stream:
+        pass
+    await stream.final_completion()
+    assert len([r for r in server.requests if r.path.endswith("/chat/completions")]) == 1
+    await stream.aclose()
 
 
-async def test_nothing_is_read_before_start() -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        await asyncio.sleep(0.05)
-        assert stream.request_id  # headers are in as soon as create_stream returns
-        assert not stream.started
-        assert stream.current_content() == ""
-        await _close(stream)
+async def test_nothing_is_read_before_start(server: MockServer, client: ox.OpenAI) -> None:
+    stream = await _stream(client)
+    await server.wait_idle()  # the whole body has been sent, and nothing read it
+    assert stream.request_id  # headers are in as soon as create_stream returns
+    assert not stream.started
+    assert stream.current_content() == ""
+    await stream.aclose()
 
 
-async def test_late_subscriber_sees_later_events_and_the_end() -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        await stream.until_done()
-        ended: list[str] = []
-        stream.events.subscribe(on_next=ended.append, on_completed=lambda: ended.append("done"))
-        assert ended == ["done"]
-        assert stream.current_content()
-        await _close(stream)
+async def test_late_subscriber_sees_later_events_and_the_end(client: ox.OpenAI) -> None:
+    stream = await _stream(client)
+    await stream.until_done()
+    ended: list[str] = []
+    stream.events.subscribe(on_next=ended.append, on_completed=lambda: ended.append("done"))
+    assert ended == ["done"]
+    assert stream.current_content()
+    await stream.aclose()
 
 
-async def test_aclose_mid_stream_closes_the_connection_and_leaves_no_task() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.text("x" * 400, fault=Fault.stall_after(3)))
-        client = ox.OpenAI(base_url=server.base_url, api_key="sk-test")
-        before = _other_tasks()
-        stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        got_first = asyncio.Event()
-        stream.on(ox.ContentDelta, lambda e: got_first.set())
-        stream.start()
-        await asyncio.wait_for(got_first.wait(), 5)
-        await stream.aclose()
-        await server.wait_for_disconnects(1, timeout=5)
-        await server.wait_idle(timeout=5)
-        await client.aclose()
-        assert stream.finished
-        assert _other_tasks() <= before
+async def test_aclose_mid_stream_closes_the_connection_and_leaves_no_task(
+    server: MockServer, make_client: ClientFactory
+) -> None:
+    server.enqueue(Scenario.text("x" * 400, fault=Fault.stall_after(3)))
+    client = make_client()
+    before = other_tasks()
+    stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
+    got_first = asyncio.Event()
+    stream.on(ox.ContentDelta, lambda e: got_first.set())
+    stream.start()
+    await asyncio.wait_for(got_first.wait(), 5)
+    await stream.aclose()
+    await server.wait_for_disconnects(1, timeout=5)
+    await server.wait_idle(timeout=5)
+    await server.wait_for_open_connections(0)
+    await client.aclose()
+    assert stream.finished
+    assert other_tasks() <= before
 
 
-async def test_cancelling_the_consuming_task_aborts_the_request() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.text("y" * 400, fault=Fault.stall_after(2)))
-        stream = await _stream(server)
-        started = asyncio.Event()
+async def test_cancelling_the_consuming_task_aborts_the_request(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.text("y" * 400, fault=Fault.stall_after(2)))
+    stream = await _stream(client)
+    started = asyncio.Event()
 
-        async def consume() -> None:
-            async for event in stream:
-                if isinstance(event, ox.ContentDelta):
-                    started.set()
+    async def consume() -> None:
+        async for event in stream:
+            if isinstance(event, ox.ContentDelta):
+                started.set()
 
-        task = asyncio.create_task(consume())
-        await asyncio.wait_for(started.wait(), 5)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        await server.wait_for_disconnects(1, timeout=5)
-        await asyncio.wait_for(stream.aclose(), 5)
-        assert stream.finished
-        await _close(stream)
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(started.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await server.wait_for_disconnects(1, timeout=5)
+    await asyncio.wait_for(stream.aclose(), 5)
+    assert stream.finished
+    await stream.aclose()
 
 
-async def test_last_subscriber_disposing_aborts_the_request() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.text("z" * 400, fault=Fault.stall_after(2)))
-        stream = await _stream(server)
-        first = asyncio.Event()
-        subscription = stream.on(ox.ContentDelta, lambda e: first.set())
-        stream.start()
-        await asyncio.wait_for(first.wait(), 5)
-        subscription.dispose()
-        await server.wait_for_disconnects(1, timeout=5)
-        with pytest.raises(ox.StreamTruncatedError):
-            await asyncio.wait_for(stream.final_completion(), 5)
-        await _close(stream)
+async def test_last_subscriber_disposing_aborts_the_request(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.text("z" * 400, fault=Fault.stall_after(2)))
+    stream = await _stream(client)
+    first = asyncio.Event()
+    subscription = stream.on(ox.ContentDelta, lambda e: first.set())
+    stream.start()
+    await asyncio.wait_for(first.wait(), 5)
+    subscription.dispose()
+    await server.wait_for_disconnects(1, timeout=5)
+    with pytest.raises(ox.StreamTruncatedError):
+        await asyncio.wait_for(stream.final_completion(), 5)
+    await stream.aclose()
 
 
 async def test_a_raising_subscriber_is_detached_and_the_others_keep_every_event(
-    caplog: pytest.LogCaptureFixture,
+    client: ox.OpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        healthy: list[Any] = []
-        faulty_errors: list[Exception] = []
-        calls = 0
+    stream = await _stream(client)
+    healthy: list[Any] = []
+    faulty_errors: list[Exception] = []
+    calls = 0
 
-        def faulty(event: Any) -> None:
-            nonlocal calls
-            calls += 1
-            raise ValueError("bug in a UI callback")
+    def faulty(event: Any) -> None:
+        nonlocal calls
+        calls += 1
+        raise ValueError("bug in a UI callback")
 
-        stream.events.subscribe(faulty, faulty_errors.append)
-        stream.events.subscribe(healthy.append)
-        with caplog.at_level(logging.ERROR, logger="oxide_rx"):
-            completion = await stream.final_completion()
-        await _close(stream)
+    stream.events.subscribe(faulty, faulty_errors.append)
+    stream.events.subscribe(healthy.append)
+    with caplog.at_level(logging.ERROR, logger="oxide_rx"):
+        completion = await stream.final_completion()
+    await stream.aclose()
     assert calls == 1
     assert [type(e) for e in faulty_errors] == [ValueError]
     assert "subscriber raised" in caplog.text
@@ -166,73 +160,70 @@ async def test_a_raising_subscriber_is_detached_and_the_others_keep_every_event(
     assert text == completion.choices[0].message.content
 
 
-async def test_callbacks_run_on_the_event_loop_thread() -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        threads: set[int] = set()
-        stream.events.pipe(ox.ops.sample_ui(0.001)).subscribe(
-            lambda e: threads.add(threading.get_ident())
-        )
-        stream.on(ox.Event, lambda e: threads.add(threading.get_ident()))
-        await stream.until_done()
-        await _close(stream)
+async def test_callbacks_run_on_the_event_loop_thread(client: ox.OpenAI) -> None:
+    stream = await _stream(client)
+    threads: set[int] = set()
+    stream.events.pipe(ox.ops.sample_ui(0.001)).subscribe(
+        lambda e: threads.add(threading.get_ident())
+    )
+    stream.on(ox.Event, lambda e: threads.add(threading.get_ident()))
+    await stream.until_done()
+    await stream.aclose()
     assert threads == {threading.get_ident()}
 
 
-async def test_async_for_yields_events_in_order_and_ends() -> None:
-    async with MockServer() as server:
-        stream = await _stream(server)
-        kinds = [type(e).__name__ async for e in stream]
-        await _close(stream)
+async def test_async_for_yields_events_in_order_and_ends(client: ox.OpenAI) -> None:
+    stream = await _stream(client)
+    kinds = [type(e).__name__ async for e in stream]
+    await stream.aclose()
     assert kinds[0] == "Chunk"
     assert "ContentDelta" in kinds
     assert kinds.index("ContentDone") < kinds.index("Done")
 
 
-async def test_http_error_raises_from_create_stream_before_any_event() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.error(404, message="No such model", code="model_not_found"))
-        client = ox.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
-        with pytest.raises(ox.NotFoundError) as info:
-            await client.chat.completions.create_stream(model="nope", messages=MESSAGES)
-        await client.aclose()
+async def test_http_error_raises_from_create_stream_before_any_event(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.error(404, message="No such model", code="model_not_found"))
+    with pytest.raises(ox.NotFoundError) as info:
+        await client.chat.completions.create_stream(model="nope", messages=MESSAGES)
     assert info.value.status_code == 404
     assert info.value.code == "model_not_found"
     assert info.value.request_id
 
 
-async def test_async_with_stream_aborts_on_exit() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.text("w" * 400, fault=Fault.stall_after(2)))
-        stream = await _stream(server)
-        async with stream:
-            async for event in stream:
-                if isinstance(event, ox.ContentDelta):
-                    break
-        await server.wait_for_disconnects(1, timeout=5)
-        assert stream.finished
-        await _close(stream)
+async def test_async_with_stream_aborts_on_exit(server: MockServer, client: ox.OpenAI) -> None:
+    server.enqueue(Scenario.text("w" * 400, fault=Fault.stall_after(2)))
+    stream = await _stream(client)
+    async with stream:
+        async for event in stream:
+            if isinstance(event, ox.ContentDelta):
+                break
+    await server.wait_for_disconnects(1, timeout=5)
+    assert stream.finished
+    await stream.aclose()
 
 
-async def test_raw_chunks_reach_every_subscriber_that_can_receive_them() -> None:
-    async with MockServer() as server:
-        server.enqueue(Scenario.synthetic(events=40, delta="abcd", interval=0.002))
-        stream = await _stream(server)
-        typed: list[Any] = []
-        stream.on(ox.ContentDelta, typed.append)  # cannot receive Chunk: none needed yet
-        everything: list[Any] = []
-        halfway = asyncio.Event()
+async def test_raw_chunks_reach_every_subscriber_that_can_receive_them(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.synthetic(events=40, delta="abcd", interval=0.002))
+    stream = await _stream(client)
+    typed: list[Any] = []
+    stream.on(ox.ContentDelta, typed.append)  # cannot receive Chunk: none needed yet
+    everything: list[Any] = []
+    halfway = asyncio.Event()
 
-        def attach_late(event: ox.ContentDelta) -> None:
-            if len(typed) == 10 and not everything:
-                stream.events.subscribe(everything.append)
-                halfway.set()
+    def attach_late(event: ox.ContentDelta) -> None:
+        if len(typed) == 10 and not everything:
+            stream.events.subscribe(everything.append)
+            halfway.set()
 
-        stream.on(ox.ContentDelta, attach_late)
-        as_events: list[Any] = []
-        stream.on(ox.Event, as_events.append)  # Event is Chunk's base: gets every Chunk
-        await stream.final_completion()
-        await _close(stream)
+    stream.on(ox.ContentDelta, attach_late)
+    as_events: list[Any] = []
+    stream.on(ox.Event, as_events.append)  # Event is Chunk's base: gets every Chunk
+    await stream.final_completion()
+    await stream.aclose()
     assert halfway.is_set()
     chunks = [e for e in as_events if isinstance(e, ox.Chunk)]
     deltas = [e for e in as_events if isinstance(e, ox.ContentDelta)]

@@ -73,9 +73,21 @@ create can be resumed with ``GET …?stream=true&starting_after=N``. A scenario'
 only to the first connection, so a resumed stream is clean. ``cancel`` turns a background
 response that is still queued or in progress into ``cancelled``.
 
-Bookkeeping: :attr:`MockServer.requests` (credential headers removed),
-:attr:`MockServer.open_streams`, :attr:`MockServer.disconnects`,
-:meth:`MockServer.wait_for_disconnects`, :meth:`MockServer.wait_idle`.
+Bookkeeping, all observed by the server itself:
+
+- :attr:`MockServer.requests`: every request in order, credential headers removed, each with
+  ``received_at`` (the server's ``time.monotonic()``: measure retry waits from here);
+- :attr:`MockServer.open_streams`: response bodies being written right now;
+  :meth:`MockServer.wait_idle` waits until there are none;
+- :attr:`MockServer.disconnects`: bodies whose client left before they ended;
+  :meth:`MockServer.wait_for_disconnects` waits until there are ``n``;
+- :attr:`MockServer.open_connections`: TCP connections open right now (an idle keep-alive
+  connection in a client's pool counts), :attr:`MockServer.accepted_connections`: connections
+  accepted since the start; :meth:`MockServer.wait_for_open_connections` waits until exactly
+  ``n`` are open. A connection the client closed leaves ``open_connections``; a request that
+  leaves ``accepted_connections`` as it was reused a pooled one.
+
+Every ``wait_*`` takes a ``timeout`` (seconds) and raises ``TimeoutError`` when it passes.
 """
 
 from __future__ import annotations

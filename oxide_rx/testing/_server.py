@@ -18,6 +18,7 @@ import msgspec
 from aiohttp import web
 
 from ._chat import ChatParams, chat_completion, chat_stream
+from ._connections import ConnectionBook
 from ._embeddings import embeddings_body, model_object, models_body
 from ._faults import Fault
 from ._http import Counters, decode_json, error_response, json_response
@@ -40,12 +41,16 @@ __all__ = ["MockServer", "RecordedRequest", "mock_server", "run"]
 _CREDENTIAL_HEADERS = frozenset(
     {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
 )
+_BACKLOG = 4096
 _EVENT_END = re.compile(rb"(?<=\n\n)|(?<=\r\n\r\n)|(?<=\r\r)")
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
     """One request as the server saw it. Credential headers are never kept.
+
+    ``received_at`` is the server's :func:`time.monotonic` when the request's body was in,
+    so tests can measure the gaps between requests (retry waits) from the server's side.
 
     >>> RecordedRequest("POST", "/v1/responses", {}, {"model": "m"}, {}).json["model"]
     'm'
@@ -56,6 +61,7 @@ class RecordedRequest:
     query: dict[str, str]
     json: Any
     headers: dict[str, str]
+    received_at: float = 0.0
 
 
 class MockServer:
@@ -88,7 +94,9 @@ class MockServer:
         self._queue: collections.deque[Scenario] = collections.deque()
         self._counters = Counters()
         self._store = ResponseStore(self._counters)
+        self._connections = ConnectionBook()
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -96,13 +104,21 @@ class MockServer:
         """Bind and start serving (``async with`` does this for you)."""
         self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=0.25)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        handlers = self._runner.server
+        assert handlers is not None
+        # What web.TCPSite does, with each connection counted on its way in and out, and a
+        # deep listen queue: benchmarks and soak tests open connections by the thousand.
+        self._listener = await asyncio.get_running_loop().create_server(
+            self._connections.counting(handlers), self.host, self.port, backlog=_BACKLOG
+        )
+        self.port = self._listener.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
         """Stop serving; streams still open are cut without counting as disconnects."""
         self._counters.closing = True
+        if self._listener is not None:
+            self._listener.close()  # no new connections; the runner closes the open ones
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -148,6 +164,23 @@ class MockServer:
         """Wait until no body is being written; ``TimeoutError`` otherwise."""
         await self._wait(lambda: self._counters.open == 0, timeout)
 
+    @property
+    def open_connections(self) -> int:
+        """TCP connections open right now, as the server sees them: accepted and not yet closed
+        by either side (a client's idle keep-alive connection counts)."""
+        return self._connections.open
+
+    @property
+    def accepted_connections(self) -> int:
+        """TCP connections accepted since the server started. A request that does not raise
+        it was served on a connection the client reused."""
+        return self._connections.accepted
+
+    async def wait_for_open_connections(self, n: int, timeout: float = 5.0) -> None:
+        """Wait until exactly ``n`` connections are open (:attr:`open_connections`);
+        ``TimeoutError`` otherwise. ``n=0``: every client connection is closed."""
+        await self._wait(lambda: self._connections.open == n, timeout)
+
     async def _wait(self, predicate: Callable[[], bool], timeout: float) -> None:
         async with asyncio.timeout(timeout):
             while not predicate():
@@ -177,7 +210,9 @@ class MockServer:
         body = decode_json(raw)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
         self.requests.append(
-            RecordedRequest(request.method, request.path, dict(request.query), body, headers)
+            RecordedRequest(
+                request.method, request.path, dict(request.query), body, headers, time.monotonic()
+            )
         )
         expected = f"Bearer {self.api_key}"
         if self.api_key is not None and request.headers.get("Authorization") != expected:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from support import ServerThread
 
 import oxide_rx.compat as compat
 from oxide_rx.compat import AsyncOpenAI, OpenAI
@@ -123,15 +124,20 @@ def test_compat_sources_never_import_openai() -> None:
         assert not statement.search(path.read_text()), path.name
 
 
-def test_async_client_left_open_is_closed_when_its_loop_ends(base_url: str) -> None:
-    client = AsyncOpenAI(api_key="sk-test", base_url=base_url)
+def test_async_client_left_open_is_closed_when_its_loop_ends() -> None:
+    # A server of its own: the connection counts are this test's alone.
+    thread = ServerThread()
+    with thread as server:
+        client = AsyncOpenAI(api_key="sk-test", base_url=server.base_url)
 
-    async def main() -> None:
-        await client.models.retrieve("gpt-4o")
+        async def main() -> None:
+            await client.models.retrieve("gpt-4o")
+            assert server.open_connections == 1  # kept alive in the client's pool
 
-    asyncio.run(main())
-    session = client._settings.core._requester._session
-    assert session is None or session.closed
+        asyncio.run(main())
+        # The client was never closed, yet the server sees its connection gone.
+        thread.call(server.wait_for_open_connections(0))
+        assert server.accepted_connections == 1
 
 
 def test_sync_stream_iterates_from_a_worker_thread(base_url: str) -> None:
