@@ -330,6 +330,21 @@ def test_a_bare_top_level_number_completes_at_finish() -> None:
     assert (parser.value, parser.complete, parser.error) == (123, True, None)
 
 
+def test_a_number_cut_by_the_end_of_the_text_never_shows() -> None:
+    parser = PartialJSONParser()
+    parser.feed('{"a": [1, 2')
+    parser.finish()
+    assert parser.error == "Unexpected end of input at char 11"
+    assert parser.value == {"a": [1]}
+
+
+def test_a_literal_cut_by_the_end_of_the_text_is_an_unexpected_end() -> None:
+    parser = PartialJSONParser()
+    parser.feed("[tr")
+    parser.finish()
+    assert parser.error == "Unexpected end of input at char 3"
+
+
 def test_a_bare_top_level_number_completes_at_whitespace() -> None:
     parser = PartialJSONParser()
     parser.feed("-7.5\n")

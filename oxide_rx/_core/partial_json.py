@@ -547,8 +547,10 @@ class PartialJSONParser:
                         elif c in "-0123456789":
                             match = _number_stop(text, i + 1)
                             end = n if match is None else match.start()
-                            if end == n and not at_end:
-                                break  # more digits may follow: parse it with the next delta
+                            if end == n and (not at_end or cur is not None):
+                                # More digits may follow: parse it with the next delta. At the
+                                # end of the text, only a bare top-level number is complete.
+                                break
                             number = _number.match(text, i, end)
                             if number is None:
                                 raise _Invalid("Expecting value", i)
@@ -569,7 +571,7 @@ class PartialJSONParser:
                             word, value = _LITERALS[c]
                             if text.startswith(word, i):
                                 i += len(word)
-                            elif n - i < len(word) and word.startswith(text[i:]) and not at_end:
+                            elif n - i < len(word) and word.startswith(text[i:]):
                                 break  # cut short: parse it again with the next delta
                             else:
                                 raise _Invalid("Expecting value", i)
@@ -609,6 +611,9 @@ class PartialJSONParser:
                             key = text[i + 1 : match.start()]
                             i = match.end()
                             state = _COLON
+                            if i < n and text[i] == ":":  # the usual '"key":', in one step
+                                state = _VALUE
+                                i += 1
                         continue
                     # falls through to close the (empty) object
 
