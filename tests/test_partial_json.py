@@ -220,7 +220,7 @@ def feed_pieces(
         assert parser.complete == (fed >= closes_at(text)), fed
         if parser.value is not None:  # None: nothing has started (or the document is null)
             assert_prefix_of(parser.value, final)
-    items += parser.finish()
+    parser.finish()
     assert parser.error is None, parser.error
     assert parser.complete
     assert_same(parser.value, final)
@@ -527,6 +527,14 @@ def test_text_after_the_close_is_an_error_and_the_value_stays() -> None:
     assert parser.error == "Extra data at char 10"
     assert parser.error_position == 10
     assert parser.value == {"a": 1}
+    assert parser.complete
+
+
+def test_a_bare_number_followed_by_a_comma_is_extra_data_and_never_shows() -> None:
+    parser = PartialJSONParser()
+    parser.feed("12,")
+    assert parser.error == "Extra data at char 2"
+    assert (parser.value, parser.complete) == (None, False)
 
 
 def test_empty_deltas_change_nothing() -> None:
@@ -591,7 +599,7 @@ def test_input_after_an_error_is_ignored() -> None:
     parser.feed("[1, ]")
     examined = parser.chars_examined
     assert parser.feed(", 2, 3]") == []
-    assert parser.finish() == []
+    parser.finish()
     assert parser.value == [1] and parser.chars_examined == examined
     assert parser.error == "Expecting value at char 4"
 

@@ -56,7 +56,7 @@ _STRING: Final = 8  # inside a string value
 _KEY_STRING: Final = 9  # inside an object key
 
 _WHITESPACE: Final = " \t\n\r"
-_DELIMITERS: Final = " \t\n\r,]}"  # what may follow a number
+_DELIMITERS: Final = " \t\n\r,]}"  # what may follow a number in a container
 _non_whitespace = re.compile(r"[^ \t\n\r]").search
 # One C call finds where a run of plain string characters stops.
 _string_stop = re.compile(r'["\\\x00-\x1f]').search
@@ -184,8 +184,10 @@ class PartialJSONParser:
 
     **Errors.** Invalid JSON never raises by default: the parser stops, ``error`` says what and
     where (``error_position``, an offset in the whole text), ``value`` keeps what was parsed
-    before, and further input is ignored. With ``strict=True`` the same error raises
-    :class:`oxide_rx.DecodeError` (from that ``feed`` or ``finish``, and any call after it).
+    before, and further input is ignored. Text after the top-level value closes is an error
+    too, except whitespace (``complete`` stays true: the value did close). With
+    ``strict=True`` the same error raises :class:`oxide_rx.DecodeError` (from that ``feed``
+    or ``finish``, and from any call after).
 
     >>> parser = PartialJSONParser(watch=["items[*]"])
     >>> parser.feed('{"title": "Wea')
@@ -370,31 +372,29 @@ class PartialJSONParser:
         pending = self._pending
         return self._parse(pending + delta if pending else delta, False)
 
-    def finish(self) -> list[ArrayItem]:
-        """Say the text has ended: a bare top-level number completes; an unfinished document
-        becomes an error (``Unexpected end of input``). Returns the watched elements that
-        closed (none, in practice).
+    def finish(self) -> None:
+        """Say the text has ended: a bare top-level number completes, and a document that has
+        not closed becomes an error (``Unexpected end of input``). No watched element can
+        close here (it would have closed with its own delta), so nothing is returned.
 
         >>> parser = PartialJSONParser()
         >>> _ = parser.feed('-12.5')
         >>> parser.value, parser.complete
         (None, False)
         >>> parser.finish()
-        []
         >>> parser.value, parser.complete
         (-12.5, True)
         """
         if self._error is not None:
             if self._strict:
                 raise DecodeError(f"invalid JSON: {self._error}")
-            return []
+            return
         if self._complete:
-            return []
+            return
         self._snapshot_valid = False
-        events = self._parse(self._pending, True)
+        self._parse(self._pending, True)
         if not self._complete and self._error is None:
             self._fail("Unexpected end of input", self._base + len(self._pending))
-        return events
 
     def _refresh_string(self) -> None:
         """Put the string in progress, as far as it has arrived, into its container."""
@@ -554,7 +554,8 @@ class PartialJSONParser:
                             number = _number.match(text, i, end)
                             if number is None:
                                 raise _Invalid("Expecting value", i)
-                            if number.end() != end or (end < n and text[end] not in _DELIMITERS):
+                            follow = _WHITESPACE if cur is None else _DELIMITERS
+                            if number.end() != end or (end < n and text[end] not in follow):
                                 # json.loads fails there too: never show the number
                                 where = "Extra data" if cur is None else "Expecting ',' delimiter"
                                 raise _Invalid(where, number.end())
