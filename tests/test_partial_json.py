@@ -295,6 +295,45 @@ def test_snapshots_keep_the_value_they_had_when_taken(text: str, data: st.DataOb
         assert json.dumps(snapshot) == as_taken
 
 
+def refuse_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # json.loads accepts NaN and Infinity; RFC 8259 not
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    json_texts(),
+    st.integers(min_value=0),
+    st.sampled_from(["insert", "delete", "replace"]),
+    st.sampled_from(list('{}[]",:\\ 0-.eEtfnu1x\x01')),
+    st.data(),
+)
+def test_a_corrupted_document_fails_where_json_loads_fails(
+    text: str, where: int, edit: str, char: str, data: st.DataObject
+) -> None:
+    where %= len(text) + 1
+    after = where + (edit != "insert")
+    text = text[:where] + ("" if edit == "delete" else char) + text[after:]
+    try:
+        expected = json.loads(text, parse_constant=refuse_constants)
+        failure = None
+    except ValueError as error:
+        expected, failure = None, error
+    cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=8))
+    parser = PartialJSONParser()
+    for piece in split(text, cuts):
+        parser.feed(piece)  # never raises
+    parser.finish()
+    if failure is None:
+        assert parser.error is None
+        assert_same(parser.value, expected)
+    else:
+        assert parser.error is not None
+        # At the end of the text we say "Unexpected end of input" (json.loads names the token
+        # cut short, at its start); elsewhere the same place as json.loads.
+        if isinstance(failure, json.JSONDecodeError) and parser.error_position != len(text):
+            assert parser.error_position == failure.pos, (parser.error, failure)
+
+
 # --- numbers and literals -------------------------------------------------------------------------
 
 
@@ -459,7 +498,7 @@ def test_an_invalid_escape_is_an_error() -> None:
 def test_an_invalid_unicode_escape_is_reported_before_the_rest_arrives() -> None:
     parser = PartialJSONParser()
     parser.feed('"\\u0g')
-    assert parser.error == "Invalid \\uXXXX escape at char 1"
+    assert parser.error == "Invalid \\uXXXX escape at char 2"
 
 
 def test_a_raw_control_character_in_a_string_is_an_error() -> None:

@@ -146,7 +146,7 @@ def _unescape(text: str, j: int) -> tuple[str, int]:
             raise _Invalid("Invalid \\escape", j)
         return simple, j + 2
     if _non_hex(text, j + 2, j + 6) is not None:
-        raise _Invalid("Invalid \\uXXXX escape", j)
+        raise _Invalid("Invalid \\uXXXX escape", j + 1)  # where json.loads says
     if j + 6 > n:
         return "", -1
     code = int(text[j + 2 : j + 6], 16)
