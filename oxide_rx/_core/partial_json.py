@@ -370,6 +370,13 @@ class PartialJSONParser:
             return []
         self._snapshot_valid = False
         pending = self._pending
+        if self._state >= _STRING and not pending and _string_stop(delta) is None:
+            # Plain text inside a string, the most common delta of all: no state changes.
+            self._parts.append(delta)
+            self._dirty = self._state == _STRING
+            self._examined += len(delta)
+            self._base += len(delta)
+            return []
         return self._parse(pending + delta if pending else delta, False)
 
     def finish(self) -> None:
