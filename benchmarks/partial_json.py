@@ -4,17 +4,21 @@ A tool call's arguments stream in 4-character deltas and the partial value is re
 one (what a UI showing the arguments as they arrive does). Two ways, in the same run:
 
 - **ours**: ``PartialJSONParser.feed(delta)`` then ``parser.value``;
-- **jiter**: what the official ``openai`` package (and oxide_rx's ``parse_partial_json`` before
-  it) does: ``jiter.from_json(snapshot.encode(), partial_mode="trailing-strings")`` on the
+- **jiter**: what the official ``openai`` package (and oxide_rx's ``parse_partial_json``, today)
+  does: ``jiter.from_json(snapshot.encode(), partial_mode="trailing-strings")`` on the
   whole text so far, after every delta.
 
-``python benchmarks/partial_json.py`` prints µs per delta (median over repeats of the process
-CPU time, ``time.process_time``, of the whole run of deltas, divided by their number; CPU time,
-so that other processes on a shared machine count less) for arguments of
-3, 12, 50 and 200 KB, over the whole document and over its last 3 KB alone (the same kind of
-text in every size, so growth with size shows there unmixed). jiter costs O(snapshot) per delta:
-it is timed at a sample of evenly spaced delta positions (every position for 3 KB), a few calls
-at each, and the mean over the sample estimates the mean over all positions.
+``python benchmarks/partial_json.py [--long-string]`` prints µs per delta for arguments of 3,
+12, 50 and 200 KB: the median over repeats of the process CPU time (``time.process_time``, so
+that other processes on a shared machine count less) of a whole run of deltas, divided by their
+number. Over the whole document, and over its last 3 KB alone: the same kind of text in every
+size, so growth with size shows there unmixed. ``--long-string`` adds arguments that are one
+long string (a file a tool call writes): there each read of the value copies the string so far,
+as documented, so the cost per delta grows with that string.
+
+jiter costs O(snapshot) per delta, so it is not run at every position: it is timed at up to
+``--samples`` evenly spaced delta positions (every position for 3 KB), a few calls at each, and
+the mean over the sample estimates the mean over all positions.
 """
 
 from __future__ import annotations
@@ -64,6 +68,14 @@ def arguments(size: int, seed: int = 7) -> str:
         rows.append(row)
         length += len(json.dumps(row, ensure_ascii=False)) + 2
     return json.dumps(head, ensure_ascii=False)
+
+
+def code_arguments(size: int, seed: int = 7) -> str:
+    """Arguments that are mostly one string of about ``size`` characters (code to write)."""
+    rng = random.Random(seed)
+    lines = ["def f(x):", '    return "a\\tb"', "    # comment: café", "print(f(1))", ""]
+    code = "\n".join(rng.choice(lines) for _ in range(size // 14))
+    return json.dumps({"path": "main.py", "code": code[:size]}, ensure_ascii=False)
 
 
 def deltas_of(text: str) -> list[str]:
@@ -138,20 +150,9 @@ def sample(ends: list[int], limit: int) -> list[int]:
     return [ends[int(k * step)] for k in range(limit)]
 
 
-def main() -> None:
-    options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    options.add_argument("--repeats", type=int, default=7, help="runs of ours per size (median)")
-    options.add_argument("--samples", type=int, default=300, help="jiter positions per size")
-    options.add_argument("--calls", type=int, default=3, help="jiter calls per position")
-    args = options.parse_args()
-
-    versions = f"python {sys.version.split()[0]}, jiter {importlib.metadata.version('jiter')}"
-    print(f"{versions}; {DELTA}-character deltas")
-    print(
-        f"ours: median of {args.repeats} runs; jiter: mean over up to {args.samples} evenly"
-        f" spaced delta positions (every position when fewer), {args.calls} calls at each"
-    )
-    texts = {size: arguments(size * 1024) for size in SIZES_KB}
+def measure(make: Callable[[int], str], args: argparse.Namespace) -> None:
+    """Time every column for each size of the documents ``make`` writes; print the table."""
+    texts = {size: make(size * 1024) for size in SIZES_KB}
     cases: dict[tuple[int, str], tuple[PartialJSONParser, list[str], str]] = {}
     # (size, column) -> (a parser before the timed deltas, the timed deltas, the read)
     for size, text in texts.items():
@@ -200,6 +201,29 @@ def main() -> None:
     print(f"  ours, feed + value, whole document: {ratio('ours'):.2f}x")
     print(f"  ours, feed + value, last 3 KB:      {ratio('ours_tail'):.2f}x")
     print(f"  jiter re-parse, whole document:     {ratio('jiter'):.1f}x")
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    options.add_argument("--repeats", type=int, default=7, help="runs of ours per size (median)")
+    options.add_argument("--samples", type=int, default=300, help="jiter positions per size")
+    options.add_argument("--calls", type=int, default=3, help="jiter calls per position")
+    options.add_argument(
+        "--long-string", action="store_true", help="also the one-long-string shape (slower)"
+    )
+    args = options.parse_args()
+
+    versions = f"python {sys.version.split()[0]}, jiter {importlib.metadata.version('jiter')}"
+    print(f"{versions}; {DELTA}-character deltas")
+    print(
+        f"ours: median of {args.repeats} runs; jiter: mean over up to {args.samples} evenly"
+        f" spaced delta positions (every position when fewer), {args.calls} calls at each"
+    )
+    print("\nRecords: a title, a medium text field, an array of records")
+    measure(arguments, args)
+    if args.long_string:
+        print("\nOne long string (a file written by a tool call): reading the value copies it")
+        measure(code_arguments, args)
 
 
 if __name__ == "__main__":
