@@ -220,6 +220,8 @@ def feed_pieces(
         assert parser.complete == (fed >= closes_at(text)), fed
         if parser.value is not None:  # None: nothing has started (or the document is null)
             assert_prefix_of(parser.value, final)
+        elif isinstance(final, dict | list | str):  # these show from their first character
+            assert not text[:fed].strip(" \t\n\r"), fed
     parser.finish()
     assert parser.error is None, parser.error
     assert parser.complete
