@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from oxide_rx.testing import Fault, MockServer, Scenario
 from oxide_rx.ui.tui import ChatApp, MetricsBar, TurnView
 
 SIZE = (100, 40)
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "tui_screenshot.py"
 
 
 @pytest.fixture
@@ -174,3 +177,12 @@ async def test_offline_it_uses_the_mock_server_and_says_so_on_screen(
         turn = await ask(pilot, app, "Write a haiku about Rust programming.")
         assert "rust" in turn.answer.source.lower()
         assert app.query_one(MetricsBar).text.startswith("offline (mock server) · TTFT")
+
+
+async def test_the_readme_screenshot_script_renders_the_app(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("tui_screenshot", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    svg = (await script.render(tmp_path / "tui.svg")).read_text()
+    assert svg.startswith("<svg") and "Tool&#160;calls" in svg and "TTFT" in svg

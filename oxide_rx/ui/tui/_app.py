@@ -37,7 +37,6 @@ class ChatApp(App[None]):
     #offline { display: none; background: $warning 25%; padding: 0 1; }
     #offline.active { display: block; }
     #transcript { height: 1fr; padding: 1 1 0 1; }
-    #prompt { margin: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "stop", "Stop the answer", priority=True),

@@ -45,7 +45,8 @@ class ToolPanel(Vertical):
         height: auto;
         display: none;
         border: round $secondary;
-        border-title-color: $secondary;
+        border-title-color: $text-muted;
+        border-title-style: bold;
         padding: 0 1;
     }
     ToolPanel.active { display: block; }
