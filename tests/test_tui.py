@@ -186,3 +186,20 @@ async def test_the_readme_screenshot_script_renders_the_app(tmp_path: Path) -> N
     spec.loader.exec_module(script)
     svg = (await script.render(tmp_path / "tui.svg")).read_text()
     assert svg.startswith("<svg") and "Tool&#160;calls" in svg and "TTFT" in svg
+
+
+async def test_escape_before_the_response_headers_cancels_the_request(server: MockServer) -> None:
+    server.enqueue(Scenario.text("Too late.", fault=Fault(headers_delay=30)))
+    app = app_for(server)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#prompt", Input).value = "Slow server"
+        await pilot.press("enter")
+        await until(pilot, lambda: len(server.requests) == 1 and app.busy)
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.busy)
+        assert app.turns[0].status_text == "■ stopped"
+        app.query_one("#prompt", Input).value = "Again"  # the app takes the next question
+        server.enqueue(Scenario.text("On time."))
+        await pilot.press("enter")
+        await until(pilot, lambda: len(app.turns) == 2 and app.turns[1].finished)
+        assert app.turns[1].answer_text == "On time."

@@ -64,6 +64,7 @@ class ChatApp(App[None]):
         self.stream: ox.StreamHandle[Any, Any] | None = None
         """The stream of the answer in progress, if any."""
         self.turns: list[TurnView] = []
+        self._turn_worker: Worker[None] | None = None
         self._stopping = False
         self._exit_stack = contextlib.AsyncExitStack()
 
@@ -101,23 +102,31 @@ class ChatApp(App[None]):
     @on(Input.Submitted, "#prompt")
     def _submitted(self, event: Input.Submitted) -> None:
         question = event.value.strip()
-        if not question or self.stream is not None:
+        if not question or self.busy:
             return
         event.input.value = ""
         self.ask(question)
 
+    @property
+    def busy(self) -> bool:
+        """A question is being answered (or waiting for the server's response headers)."""
+        return self._turn_worker is not None and not self._turn_worker.is_finished
+
     def ask(self, question: str) -> Worker[None]:
         """Ask ``question`` (with the conversation so far); the answer streams into a new turn."""
-        return self.run_worker(self._turn(question), group="turn", exclusive=True)
+        self._turn_worker = self.run_worker(self._turn(question), group="turn")
+        return self._turn_worker
 
     async def action_stop(self) -> None:
         """Esc: abort the answer in progress (the request is cancelled, the text so far kept)."""
         if self.stream is not None:
             self._stopping = True
             await self.stream.aclose()
+        elif self.busy and self._turn_worker is not None:
+            self._turn_worker.cancel()  # still waiting for the response headers
 
     async def action_new_chat(self) -> None:
-        if self.stream is not None:
+        if self.busy:
             return
         self.conversation.history.clear()
         await self.query_one("#transcript", VerticalScroll).remove_children()
@@ -134,6 +143,9 @@ class ChatApp(App[None]):
         except ox.OxideRxError as exc:
             await turn.finish(f"✗ {type(exc).__name__}: {exc}", failed=True)
             return
+        except asyncio.CancelledError:
+            await turn.finish("■ stopped")
+            raise
         self.stream, self._stopping = stream, False
         metrics = ox.ui.metrics_of(stream, started_at=started)
         bar = self.query_one(MetricsBar)
