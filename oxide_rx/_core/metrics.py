@@ -72,6 +72,21 @@ class Metrics(Event, frozen=True, gc=False, kw_only=True):
     stall_threshold: float = DEFAULT_STALL_THRESHOLD
     total_time: float = 0.0
 
+    def summary(self) -> str:
+        """One line for people.
+
+        >>> Metrics(time_to_first_token=0.412, tokens_per_second=52.34, rate_unit="tokens",
+        ...         stalls=1, longest_gap=2.4, total_time=3.1).summary()
+        'TTFT 0.41 s · 52.3 tokens/s · 1 stall (longest gap 2.4 s) · total 3.10 s'
+        """
+        ttft = "-" if self.time_to_first_token is None else f"{self.time_to_first_token:.2f} s"
+        rate = "-" if self.tokens_per_second is None else f"{self.tokens_per_second:.1f}"
+        stalls = f"{self.stalls} stall{'' if self.stalls == 1 else 's'}"
+        if self.stalls:
+            stalls += f" (longest gap {self.longest_gap:.1f} s)"
+        return (f"TTFT {ttft} · {rate} {self.rate_unit}/s · {stalls} · "
+                f"total {self.total_time:.2f} s")
+
 
 class StreamMetrics:
     """Records one stream's timing from the timestamps its owner passes in.
@@ -120,18 +135,19 @@ class StreamMetrics:
 
     def event(self, now: float) -> None:
         """An event arrived. The gap since the previous one may be a stall."""
-        last = self._last_event_at
-        if last is not None:
-            gap = now - last
-            if gap > self._longest_gap:
-                self._longest_gap = gap
-            if gap > self.stall_threshold:
-                self._stalls += 1
+        if self._last_event_at is not None:
+            self._gap(now - self._last_event_at)
         elif self._started_at is None:
             # An owner that attached late: measure from the first event it saw.
             self._started_at = now
         self._last_event_at = now
         self._events += 1
+
+    def _gap(self, gap: float) -> None:
+        if gap > self._longest_gap:
+            self._longest_gap = gap
+        if gap > self.stall_threshold:
+            self._stalls += 1
 
     def output(self, now: float) -> None:
         """An output delta arrived (text, refusal, reasoning or tool arguments): an event too."""
@@ -149,13 +165,8 @@ class StreamMetrics:
         """The stream ended; the gap since the last event counts too (a stall, then abort)."""
         if self._ended_at is not None:
             return
-        last = self._last_event_at
-        if last is not None:
-            gap = now - last
-            if gap > self._longest_gap:
-                self._longest_gap = gap
-            if gap > self.stall_threshold:
-                self._stalls += 1
+        if self._last_event_at is not None:
+            self._gap(now - self._last_event_at)
         self._ended_at = now
 
     # -- what it tells ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ pays for text it did not ask for. (These will become ``stream.iter_text()`` /
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..events import ContentDelta
@@ -54,7 +54,37 @@ class _Signal:
             raise self.end[0]
 
 
-async def iter_text(stream: StreamHandle[Any, Any], *, choice: int = 0) -> AsyncGenerator[str]:
+async def _pulled(
+    stream: StreamHandle[Any, Any],
+    arrived: Callable[[ContentDelta], bool],
+    take: Callable[[], str | None],
+) -> AsyncGenerator[str]:
+    """Subscribe, start, then yield ``take()`` whenever ``arrived`` said something new came."""
+    signal = _Signal()
+
+    def on_delta(event: ContentDelta) -> None:
+        if arrived(event):
+            signal.wake()
+
+    subscription = stream.events.pipe(of_type(ContentDelta)).subscribe(
+        on_delta, signal.fail, signal.complete
+    )
+    try:
+        stream.start()
+        while True:
+            item = take()
+            if item is not None:
+                yield item
+            elif signal.end is not None:
+                break
+            else:
+                await signal.wait()
+    finally:
+        subscription.dispose()
+    signal.raise_if_failed()
+
+
+def iter_text(stream: StreamHandle[Any, Any], *, choice: int = 0) -> AsyncGenerator[str]:
     """The answer's text as it arrives; joined, the items are the whole text.
 
     Starts the stream (subscribe first if you want other consumers too). Raises what ended
@@ -65,35 +95,24 @@ async def iter_text(stream: StreamHandle[Any, Any], *, choice: int = 0) -> Async
     ...     print(text, end="", flush=True)
     """
     pieces: list[str] = []
-    signal = _Signal()
 
-    def on_delta(event: ContentDelta) -> None:
-        if event.choice == choice:
-            pieces.append(event.delta)
-            signal.wake()
+    def arrived(event: ContentDelta) -> bool:
+        if event.choice != choice:
+            return False
+        pieces.append(event.delta)
+        return True
 
-    subscription = stream.events.pipe(of_type(ContentDelta)).subscribe(
-        on_delta, signal.fail, signal.complete
-    )
-    try:
-        stream.start()
-        while True:
-            if pieces:
-                text = "".join(pieces)
-                pieces.clear()
-                yield text
-            elif signal.end is not None:
-                break
-            else:
-                await signal.wait()
-    finally:
-        subscription.dispose()
-    signal.raise_if_failed()
+    def take() -> str | None:
+        if not pieces:
+            return None
+        text = "".join(pieces)
+        pieces.clear()
+        return text
+
+    return _pulled(stream, arrived, take)
 
 
-async def iter_snapshots(
-    stream: StreamHandle[Any, Any], *, choice: int = 0
-) -> AsyncGenerator[str]:
+def iter_snapshots(stream: StreamHandle[Any, Any], *, choice: int = 0) -> AsyncGenerator[str]:
     """The answer so far, each time the consumer asks and new text arrived; always the final
     text last. Several output text parts (Responses API) are joined in order, as
     ``output_text`` joins them.
@@ -104,33 +123,23 @@ async def iter_snapshots(
     >>> async for text in ox.ui.iter_snapshots(stream):  # doctest: +SKIP
     ...     yield text
     """
-    latest: list[ContentDelta] = []  # the newest delta not yet yielded (at most one)
     earlier_parts: list[str] = []  # final texts of the parts before the current one
     current: list[ContentDelta] = []  # the newest delta of the current part
-    signal = _Signal()
+    fresh: list[bool] = [False]  # something arrived since the consumer last looked
 
-    def on_delta(event: ContentDelta) -> None:
+    def arrived(event: ContentDelta) -> bool:
         if event.choice != choice:
-            return
+            return False
         if current and current[0].output_index != event.output_index:
             earlier_parts.append(current[0].snapshot)
         current[:] = [event]
-        latest[:] = [event]
-        signal.wake()
+        fresh[0] = True
+        return True
 
-    subscription = stream.events.pipe(of_type(ContentDelta)).subscribe(
-        on_delta, signal.fail, signal.complete
-    )
-    try:
-        stream.start()
-        while True:
-            if latest:
-                event = latest.pop()
-                yield "".join([*earlier_parts, event.snapshot])
-            elif signal.end is not None:
-                break
-            else:
-                await signal.wait()
-    finally:
-        subscription.dispose()
-    signal.raise_if_failed()
+    def take() -> str | None:
+        if not fresh[0]:
+            return None
+        fresh[0] = False
+        return "".join([*earlier_parts, current[0].snapshot])
+
+    return _pulled(stream, arrived, take)
