@@ -29,7 +29,8 @@ pending waits for exactly that text and goes out right after the piece that comp
 With nothing pending it passes through at once. ``ContentDone`` and ``Done`` mark the end of
 a text, so the unfinished last word is released without waiting for its deadline; so does a
 ``ContentDelta`` of another choice or output part (interleaved choices, ``n > 1``, are therefore
-re-chunked per delta, not per word).
+re-chunked per delta, not per word). Empty text deltas (the role-only first chunk's) carry no
+text and are dropped.
 """
 
 from __future__ import annotations
