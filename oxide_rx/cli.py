@@ -1,11 +1,13 @@
-"""``oxide-rx``: stream a chat answer to the terminal, or run the mock server.
+"""``oxide-rx``: stream a chat answer to the terminal, chat in a terminal app, or run the mock.
 
     oxide-rx chat "Write a haiku about Rust programming."
+    oxide-rx chat --smooth --stats "Hi"
     oxide-rx chat --api responses --events "Hi"
+    oxide-rx tui
     oxide-rx mock-server --port 8765
 
-Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat`` starts the built-in mock OpenAI
-server in-process and says so on stderr, so it works offline.
+Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat`` and ``tui`` start the built-in mock
+OpenAI server in-process and say so (on stderr / on screen), so they work offline.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import msgspec
 
 from ._exceptions import OxideRxError
 from .events import Chunk, ContentDelta, Event
+from .operators import of_type, smooth
 from .testing import client_or_mock
+from .ui import metrics_of
 
 __all__ = ["main"]
 
@@ -39,6 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--api", choices=("chat", "responses"), default="chat",
                       help="Chat Completions (default) or the Responses API")
     chat.add_argument("--events", action="store_true", help="print every typed event, one per line")
+    chat.add_argument("--snapshots", action="store_true",
+                      help="with --events: also print each event's snapshot (the text so far)")
+    chat.add_argument("--smooth", action="store_true",
+                      help="re-chunk the text into words, paced evenly (ox.ops.smooth)")
+    chat.add_argument("--stats", action="store_true",
+                      help="print a one-line summary on stderr at the end: TTFT, tokens/s, stalls")
+
+    tui = commands.add_parser("tui", help="chat in a terminal app (needs the `tui` extra)")
+    tui.add_argument("--model", default=DEFAULT_MODEL, help=f"default {DEFAULT_MODEL}")
+    tui.add_argument("--system", help="a system message (instructions) for every turn")
+    tui.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL)")
+    tui.add_argument("--api", choices=("chat", "responses"), default="chat",
+                     help="Chat Completions (default) or the Responses API")
+    tui.add_argument("--no-smooth", dest="smooth", action="store_false",
+                     help="show text as it arrives instead of word by word")
 
     mock = commands.add_parser("mock-server", help="run the mock OpenAI server")
     mock.add_argument("--host", default="127.0.0.1")
@@ -46,17 +65,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_event(event: Any) -> None:
-    """One line per event: helper events as their repr, wire objects as compact JSON."""
+# The text so far, repeated on every delta: printing it makes the output quadratic.
+_SNAPSHOT_FIELDS = frozenset({"snapshot", "arguments_snapshot"})
+
+
+def _print_event(event: Any, snapshots: bool = False) -> None:
+    """One line per event: helper events as their repr (without their snapshot unless asked),
+    wire objects as compact JSON."""
     if isinstance(event, Chunk):
         print(f"Chunk {_wire_json(event.chunk)}")
     elif isinstance(event, Event):
-        print(repr(event))
+        fields = [name for name in type(event).__struct_fields__ if not name.startswith("_")]
+        shown = [name for name in fields if snapshots or name not in _SNAPSHOT_FIELDS]
+        body = ", ".join(f"{name}={getattr(event, name)!r}" for name in shown)
+        print(f"{type(event).__name__}({body})")
     else:
         print(f"{type(event).__name__} {_wire_json(event)}")
 
 
 def _wire_json(obj: Any) -> str:
+    """The server's own JSON when the object kept it (``raw``), else the object re-encoded."""
+    raw = getattr(obj, "raw", None)
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
     try:
         return msgspec.json.encode(obj).decode()
     except (TypeError, msgspec.EncodeError):
@@ -65,6 +96,7 @@ def _wire_json(obj: Any) -> str:
 
 async def _chat(args: argparse.Namespace) -> int:
     async with client_or_mock(args.base_url) as client:
+        started = asyncio.get_running_loop().time()
         if args.api == "responses":
             extra = {"instructions": args.system} if args.system else {}
             stream: Any = await client.responses.create_stream(
@@ -74,16 +106,45 @@ async def _chat(args: argparse.Namespace) -> int:
             messages = [{"role": "user", "content": args.prompt}]
             if args.system:
                 messages.insert(0, {"role": "system", "content": args.system})
+            # Usage (the last chunk) makes --stats count tokens rather than deltas.
+            usage: dict[str, Any] = {}
+            if args.stats:
+                usage["stream_options"] = {"include_usage": True}
             stream = await client.chat.completions.create_stream(model=args.model,
-                                                                 messages=messages)
+                                                                 messages=messages, **usage)
+        metrics = metrics_of(stream, started_at=started) if args.stats else None
         async with stream:
             if args.events:
-                stream.events.subscribe(_print_event)
+                events = stream.events.pipe(smooth()) if args.smooth else stream.events
+                events.subscribe(lambda event: _print_event(event, args.snapshots))
+            elif args.smooth:
+                stream.events.pipe(of_type(ContentDelta), smooth()).subscribe(_print_delta)
             else:
-                stream.on(ContentDelta, lambda e: print(e.delta, end="", flush=True))
-            await stream.until_done()
-        if not args.events:
-            print()
+                stream.on(ContentDelta, _print_delta)
+            try:
+                await stream.until_done()
+            finally:
+                if not args.events:
+                    print()
+                if metrics is not None:
+                    print(f"oxide-rx: {metrics.metrics().summary()}", file=sys.stderr)
+    return 0
+
+
+def _print_delta(event: ContentDelta) -> None:
+    print(event.delta, end="", flush=True)
+
+
+def _tui(args: argparse.Namespace) -> int:
+    try:
+        from .ui.tui import ChatApp
+    except ImportError as exc:
+        print(f"oxide-rx: the terminal app needs Textual: pip install 'oxide_rx[tui]' ({exc})",
+              file=sys.stderr)
+        return 2
+    app = ChatApp(api=args.api, model=args.model, system=args.system, base_url=args.base_url,
+                  smooth=args.smooth)
+    app.run()
     return 0
 
 
@@ -94,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run(host=args.host, port=args.port)
         return 0
+    if args.command == "tui":
+        return _tui(args)
     try:
         return asyncio.run(_chat(args))
     except OxideRxError as exc:

@@ -29,6 +29,7 @@ from ._pipeline.chains import DONE_MARKER
 from ._pipeline.pacing import sample_ui_impl
 from ._pipeline.select import of_type_impl
 from ._pipeline.sink import Sink, as_operator
+from ._pipeline.smooth import DEFAULT_MAX_LATENCY, Chunking, smooth_impl
 from ._pipeline.stages import (
     ChatAccumulateStage,
     ParseSSEStage,
@@ -51,6 +52,7 @@ __all__ = [
     "of_type",
     "parse_sse",
     "sample_ui",
+    "smooth",
 ]
 
 _T = TypeVar("_T")
@@ -186,3 +188,40 @@ def sample_ui(
     (``AsyncIOScheduler``) unless another scheduler is given.
     """
     return sample_ui_impl(interval, scheduler)
+
+
+def smooth(
+    chunking: Chunking = "word",
+    *,
+    max_latency: float = DEFAULT_MAX_LATENCY,
+    scheduler: abc.SchedulerBase | None = None,
+) -> Callable[[Observable[_T]], Observable[_T]]:
+    """Re-chunk answer text into words (or lines, or pattern matches) and pace them evenly.
+
+    ::
+
+        deltas:  --"The qu"--"ick brown fox ju"-----------"mps."--|
+        smooth:  --"The "----"quick "-"brown "-"fox "------"jumps."|
+
+    ``ContentDelta`` text is cut into pieces: ``"word"`` (a word and its trailing spaces; in
+    scripts written without spaces — Han, Kana, Hangul, Thai... — one character), ``"line"``,
+    or a regular expression (a piece ends where a match ends). Each emitted ``ContentDelta``
+    is a correct event: ``delta`` is the piece, ``snapshot`` the text up to and including it,
+    ``choice`` / ``output_index`` as in the source.
+
+    Pacing is **adaptive**: pieces go out at the pace the text arrives (measured over the
+    recent deltas), so a burst reads evenly, and a piece that is complete when the previous
+    one has been "read" goes out at once, so a fast stream is not slowed. No text is held
+    more than ``max_latency`` seconds after it arrived (an unfinished word included).
+    Completion or an error flushes what is pending at once.
+
+    Other events keep their order relative to the text: one that arrives while text is
+    pending goes out right after the piece that completes that text; with nothing pending it
+    passes through at once. Timers run on the asyncio loop unless ``scheduler`` is given
+    (a ``reactivex.testing.TestScheduler`` in tests).
+
+    >>> stream.events.pipe(  # doctest: +SKIP
+    ...     ox.ops.of_type(ox.ContentDelta), ox.ops.smooth(), ox.ops.sample_ui(0.05),
+    ... ).subscribe(lambda e: view.update(e.snapshot))
+    """
+    return smooth_impl(chunking, max_latency=max_latency, scheduler=scheduler)

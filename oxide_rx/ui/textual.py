@@ -1,4 +1,4 @@
-"""A Textual widget that shows a stream as it arrives (needs the ``ui`` extra: textual).
+"""A Textual widget that shows a stream as it arrives (needs the ``tui`` extra: textual).
 
 Textual runs on asyncio, so the subscription lives on the UI's own loop and updates the
 widget directly: no thread hop. Updates are paced with ``sample_ui`` (the final text always

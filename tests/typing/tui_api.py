@@ -1,0 +1,24 @@
+"""Checked by mypy --strict in tests/test_typing_tui.py (never run): the types users see for
+smooth, metrics and the plain iterators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import assert_type
+
+from reactivex import Observable
+
+import oxide_rx as ox
+
+
+async def check(client: ox.OpenAI) -> None:
+    stream = await client.chat.completions.create_stream(model="m", messages=[])
+    smoothed = stream.events.pipe(ox.ops.of_type(ox.ContentDelta), ox.ops.smooth("line"))
+    assert_type(smoothed, Observable[ox.ContentDelta])
+    metrics = ox.ui.metrics_of(stream)
+    assert_type(metrics, ox.ui.StreamMetrics)
+    assert_type(metrics.time_to_first_token, float | None)
+    assert_type(metrics.metrics(), ox.ui.Metrics)
+    assert_type(metrics.metrics().summary(), str)
+    assert_type(ox.ui.iter_text(stream), AsyncGenerator[str, None])
+    assert_type(ox.ui.iter_snapshots(stream), AsyncGenerator[str, None])
