@@ -46,7 +46,9 @@ this without code access through headers (the queue is then not consumed):
     ``truncate[=N]`` clean end without the terminal marker (or after N events); ``html``
     200 with a ``text/html`` page; ``wrong_content_type`` 200 ``application/json`` body on a
     stream request; ``chunking=events|whole|N|random[:SEED]`` how bytes are cut into writes;
-    ``headers_delay=S`` sleep before the headers.
+    ``headers_delay=S`` sleep before the headers; ``pace=S`` pause S before every event but
+    the first; ``hold_after=N`` after N events wait for ``release_held()`` (``hold_max=S``,
+    default 60 s, then abort).
     Events count from 0; ``N`` events means "once N events were written".
 
 How each scenario looks on each API (Chat Completions / Responses):
@@ -74,6 +76,8 @@ only to the first connection, so a resumed stream is clean. ``cancel`` turns a b
 response that is still queued or in progress into ``cancelled``.
 
 Bookkeeping: :attr:`MockServer.requests` (credential headers removed),
+:meth:`MockServer.model_requests` (upstream requests made), :attr:`MockServer.held` /
+:meth:`MockServer.wait_for_held` / :meth:`MockServer.release_held` (``hold_after``),
 :attr:`MockServer.open_streams`, :attr:`MockServer.disconnects`,
 :meth:`MockServer.wait_for_disconnects`, :meth:`MockServer.wait_idle`.
 """
