@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -58,10 +59,8 @@ class Counters:
             while not self.released.is_set():
                 if client_gone() or loop.time() >= deadline:
                     return False
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.released.wait(), poll)
-                except TimeoutError:
-                    pass
             return True
         finally:
             self.held -= 1

@@ -1,0 +1,467 @@
+"""The relay: starts generations, writes their events to the log, serves viewers, stops them.
+
+Policies (one place, here):
+
+- **A viewer leaving is not a cancel.** The generation goes on; its answer stays readable.
+- **Unwatched generations stop.** When a running generation has had no viewer on this node
+  for ``unwatched_timeout`` seconds, its upstream request is cancelled (status
+  ``"unwatched"``); the partial answer is kept.
+- **An explicit stop** (:meth:`Relay.stop`, from any node through the log) cancels the
+  upstream request; the partial answer is kept (status ``"stopped"``).
+- **Bounds**: a generation that hits a :class:`~oxide_rx.relay.log.LogLimits` bound stops
+  with status ``"failed"`` and ``error_type`` ``"RelayLimitError"``; its partial is kept.
+  Ended generations stay readable for ``retention`` seconds.
+
+Time-based policies run on a reactivex scheduler (the asyncio one by default), so tests drive
+them on virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+from reactivex import abc
+from reactivex.scheduler.eventloop import AsyncIOScheduler
+
+import oxide_rx as ox
+
+from . import records
+from .fanout import Channel, Viewer
+from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayError, RelayLimitError
+from .protocols import ChatCompletionsSSE, OxideSSE, ResponsesSSE, UIMessageStream
+from .protocols.base import Encoder
+
+__all__ = ["Api", "Relay", "RelayPolicy", "Started"]
+
+log = logging.getLogger("oxide_rx.relay")
+
+Api = Literal["chat", "responses"]
+ProtocolName = Literal["oxide", "ui", "chat", "responses"]
+
+_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_json = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    """How long things may take, and when generations stop on their own.
+
+    >>> RelayPolicy(unwatched_timeout=30).retention
+    600.0
+    """
+
+    unwatched_timeout: float = 60.0
+    """Seconds a running generation may go without any viewer before it is stopped."""
+    retention: float = 600.0
+    """Seconds an ended generation stays readable (resume, late joiners, non-streaming)."""
+    keepalive: float = 15.0
+    """Seconds between keep-alive comments to an idle viewer (and the log's blocking read)."""
+    max_viewer_lag: int = 10_000
+    """Frames a viewer may fall behind the live tail before it is cut off (it resumes by id)."""
+    write_timeout: float = 30.0
+    """Seconds one write to a viewer may take before the viewer is dropped."""
+    stop_timeout: float = 10.0
+    """Seconds :meth:`Relay.stop` waits for the generation's last entry."""
+    start_timeout: float = 600.0
+    """Seconds a request that joins a generation waits for its first event (the owner may
+    still be waiting for the upstream's response headers)."""
+
+
+@dataclass(frozen=True)
+class Started:
+    """What :meth:`Relay.start` did: ``created`` False means it joined an existing one."""
+
+    id: str
+    created: bool
+
+
+class _Owned:
+    """A generation whose upstream request this node holds: events in, log entries out."""
+
+    def __init__(self, relay: Relay, generation_id: str, stream: Any, started: float) -> None:
+        self.relay = relay
+        self.id = generation_id
+        self.stream = stream
+        self.started = started
+        self.first_output: float | None = None
+        self.output_tokens: int | None = None
+        self.pending: list[bytes] = []
+        self.waiter: asyncio.Future[None] | None = None
+        self.ended = False
+        self.error: BaseException | None = None
+        self.stop_reason: str | None = None
+        self.limit_error: RelayLimitError | None = None
+        self.unwatched_timer: abc.DisposableBase | None = None
+        self.done = asyncio.get_running_loop().create_future()
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    # --- stream callbacks (on the loop's thread, one call per event) ---------------------
+
+    def on_next(self, event: Any) -> None:
+        for record in records.records_of(event):
+            if self.first_output is None and isinstance(
+                record, records.Text | records.Reasoning | records.Refusal | records.ToolInput
+            ):
+                self.first_output = self.relay.clock()
+            if isinstance(record, records.UsageRecord):
+                tokens = record.usage.get("output_tokens", record.usage.get("completion_tokens"))
+                self.output_tokens = tokens if isinstance(tokens, int) else None
+            self.pending.append(records.encode(record))
+        self._wake()
+
+    def on_error(self, error: Exception) -> None:
+        self.error = error
+        self.ended = True
+        self._wake()
+
+    def on_completed(self) -> None:
+        self.ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    async def pump(self) -> None:
+        """Move pending entries into the log, in batches, then write the end."""
+        relay = self.relay
+        try:
+            while True:
+                if not self.pending and not self.ended:
+                    self.waiter = asyncio.get_running_loop().create_future()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(relay.policy.keepalive):
+                            await self.waiter
+                    self.waiter = None
+                    continue
+                batch, self.pending = self.pending, []
+                if batch:
+                    try:
+                        await relay.log.append(self.id, batch)
+                    except RelayLimitError as exc:
+                        self.limit_error = exc
+                        await self.cancel_upstream("failed")
+                        break
+                if self.ended and not self.pending:
+                    break
+        finally:
+            await self.write_end()
+
+    async def cancel_upstream(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        await self.stream.aclose()
+
+    async def watch_stop(self) -> None:
+        """Wait for a stop asked through the log (by any node), then cancel upstream."""
+        while not self.done.done():
+            if await self.relay.log.wait_stop(self.id, self.relay.policy.keepalive):
+                await self.cancel_upstream("stopped")
+                return
+
+    async def write_end(self) -> None:
+        relay = self.relay
+        end = self._end_record()
+        try:
+            final = records.Final(_json(self._snapshot()))
+            await relay.log.append(self.id, [records.encode(final)])
+        except (RelayError, msgspec.EncodeError, TypeError) as exc:
+            log.warning("relay: no final object for %s: %s", self.id, exc)
+        try:
+            await relay.log.end(self.id, records.encode(end), retention=relay.policy.retention)
+        finally:
+            if self.unwatched_timer is not None:
+                self.unwatched_timer.dispose()
+            relay._owned.pop(self.id, None)
+            if not self.done.done():
+                self.done.set_result(None)
+            current = asyncio.current_task()
+            for task in self.tasks:
+                if task is not current:
+                    task.cancel()
+
+    def _snapshot(self) -> Any:
+        stream = self.stream
+        if isinstance(stream, ox.ChatStream):
+            return stream.current_completion()
+        return stream.current_response()
+
+    def _end_record(self) -> records.End:
+        now = self.relay.clock()
+        elapsed = now - self.started
+        speed = None
+        if self.output_tokens and self.first_output is not None and now > self.first_output:
+            speed = round(self.output_tokens / (now - self.first_output), 1)
+        if self.limit_error is not None:
+            return records.End("failed", "RelayLimitError", str(self.limit_error), elapsed, speed)
+        if self.stop_reason is not None:
+            return records.End(self.stop_reason, None, None, elapsed, speed)
+        if self.error is not None:
+            return records.End("failed", type(self.error).__name__, str(self.error), elapsed,
+                               speed)
+        return records.End("completed", None, None, elapsed, speed)
+
+
+class Relay:
+    """One paid generation, relayed to many viewers in several protocols.
+
+    >>> async def main() -> None:                                     # doctest: +SKIP
+    ...     async with ox.OpenAI.from_env() as client, Relay(client) as relay:
+    ...         started = await relay.start("chat", {"model": "gpt-4o-mini",
+    ...             "messages": [{"role": "user", "content": "Hi"}]})
+    ...         async for chunk in relay.frames(started.id, "oxide"):
+    ...             print(chunk.decode(), end="")
+    """
+
+    def __init__(
+        self,
+        client: ox.OpenAI,
+        *,
+        log: GenerationLog | None = None,
+        policy: RelayPolicy | None = None,
+        scheduler: abc.SchedulerBase | None = None,
+        clock: Callable[[], float] = time.time,
+        node: str | None = None,
+    ) -> None:
+        self.client = client
+        self.log: GenerationLog = log if log is not None else MemoryLog()
+        self.policy = policy or RelayPolicy()
+        self.clock = clock
+        self.node = node or "node-" + secrets.token_hex(4)
+        self._scheduler = scheduler
+        self._owned: dict[str, _Owned] = {}
+        self._channels: dict[tuple[str, str], Channel] = {}
+        self._viewers: dict[str, int] = {}
+
+    async def __aenter__(self) -> Relay:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @property
+    def scheduler(self) -> abc.SchedulerBase:
+        if self._scheduler is None:
+            self._scheduler = AsyncIOScheduler(asyncio.get_running_loop())
+        return self._scheduler
+
+    # --- generations ----------------------------------------------------------------------
+
+    async def start(
+        self, api: Api, params: dict[str, Any], *, key: str | None = None,
+        prompt: str | None = None,
+    ) -> Started:
+        """Start a generation (``params`` as for ``create_stream``), or join the one that
+        ``key`` names. Upstream HTTP errors raise here (``ox.APIStatusError``), after the
+        log recorded them for anyone who joined meanwhile."""
+        if key is not None and not _KEY.fullmatch(key):
+            raise ValueError("A generation key is 1-128 characters of A-Z a-z 0-9 _ . : -")
+        generation_id = key or "gen_" + secrets.token_hex(12)
+        if not await self.log.create(generation_id, owner=self.node):
+            return Started(generation_id, created=False)
+        started = self.clock()
+        try:
+            if api == "chat":
+                stream: Any = await self.client.chat.completions.create_stream(**params)
+            else:
+                stream = await self.client.responses.create_stream(**params)
+        except BaseException as exc:
+            end = records.End("failed", type(exc).__name__, str(exc), self.clock() - started)
+            await self.log.end(generation_id, records.encode(end),
+                               retention=self.policy.retention)
+            raise
+        model = params.get("model")
+        begin = records.Begin(api, model if isinstance(model, str) else None, started, prompt,
+                              stream.request_id)
+        await self.log.append(generation_id, [records.encode(begin)])
+        owned = _Owned(self, generation_id, stream, started)
+        self._owned[generation_id] = owned
+        stream.events.subscribe(owned.on_next, owned.on_error, owned.on_completed)
+        loop = asyncio.get_running_loop()
+        owned.tasks = [loop.create_task(owned.pump()), loop.create_task(owned.watch_stop())]
+        stream.start()
+        if not self._viewers.get(generation_id):
+            self._arm_unwatched(owned)
+        return Started(generation_id, created=True)
+
+    async def stop(self, generation_id: str) -> records.End | None:
+        """Stop a generation from any node: the owner cancels the upstream request and keeps
+        the partial answer. Returns its last record (None if it did not end in time)."""
+        await self.log.request_stop(generation_id)
+        return await self.wait_end(generation_id, self.policy.stop_timeout)
+
+    async def wait_end(self, generation_id: str, timeout: float) -> records.End | None:
+        """The generation's ``End`` record, waiting up to ``timeout`` seconds for it."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                async for record in self.records(generation_id):
+                    if isinstance(record, records.End):
+                        return record
+        return None
+
+    async def records(
+        self, generation_id: str, after: str | None = None
+    ) -> AsyncIterator[records.Record]:
+        """Every record of a generation, in order, to its end (waits on the live tail)."""
+        cursor = after
+        while True:
+            entries = await self.log.read(generation_id, cursor, block=self.policy.keepalive)
+            for entry in entries:
+                record = records.decode(entry.data)
+                yield record
+                if isinstance(record, records.End):
+                    return
+            if entries:
+                cursor = entries[-1].id
+
+    async def info(self, generation_id: str) -> dict[str, Any]:
+        """What a generation is: api, model, prompt, status, viewers (on this node)."""
+        begin: records.Begin | None = None
+        end: records.End | None = None
+        count = 0
+        cursor: str | None = None
+        while True:
+            entries = await self.log.read(generation_id, cursor)
+            if not entries:
+                break
+            for entry in entries:
+                count += 1
+                record = records.decode(entry.data)
+                if isinstance(record, records.Begin):
+                    begin = record
+                elif isinstance(record, records.End):
+                    end = record
+            cursor = entries[-1].id
+        return {
+            "id": generation_id,
+            "api": begin.api if begin else None,
+            "model": begin.model if begin else None,
+            "prompt": begin.prompt if begin else None,
+            "created": begin.created if begin else None,
+            "status": end.status if end else "running",
+            "events": count,
+            "viewers": self._viewers.get(generation_id, 0),
+        }
+
+    # --- viewers --------------------------------------------------------------------------
+
+    def encoder_factory(self, generation_id: str, protocol: ProtocolName) -> Callable[[], Encoder]:
+        """The encoders of ``protocol`` for this generation."""
+        if protocol == "oxide":
+            return OxideSSE
+        if protocol == "ui":
+            message_id = "msg_" + generation_id
+            return lambda: UIMessageStream(message_id)
+        if protocol == "chat":
+            return ChatCompletionsSSE
+        if protocol == "responses":
+            return ResponsesSSE
+        raise ValueError(f"unknown protocol {protocol!r}")
+
+    @contextlib.asynccontextmanager
+    async def viewer(
+        self, generation_id: str, protocol: ProtocolName, after: str | None = None
+    ) -> AsyncIterator[Viewer]:
+        """Watch a generation in ``protocol`` from entry ``after``; leaving is not a cancel.
+
+        Raises :class:`GenerationNotFound` or
+        :class:`~oxide_rx.relay.log.InvalidEventId` before yielding.
+        """
+        if await self.log.owner(generation_id) is None:
+            raise GenerationNotFound(f"No generation {generation_id!r}.")
+        key = (generation_id, protocol)
+        channel = self._channels.get(key)
+        if channel is None:
+            channel = Channel(
+                self.log, generation_id, self.encoder_factory(generation_id, protocol),
+                block=self.policy.keepalive, max_lag=self.policy.max_viewer_lag,
+                on_empty=lambda c: self._forget_channel(key, c),
+            )
+            self._channels[key] = channel
+        self._watch(generation_id, +1)
+        try:
+            viewer = await channel.attach(after)
+            try:
+                yield viewer
+            finally:
+                viewer.close()
+        finally:
+            self._watch(generation_id, -1)
+
+    async def frames(
+        self, generation_id: str, protocol: ProtocolName, after: str | None = None
+    ) -> AsyncIterator[bytes]:
+        """The bytes of a generation in ``protocol``, to its end (keep-alives left out)."""
+        async with self.viewer(generation_id, protocol, after) as viewer:
+            while (data := await viewer.next(self.policy.keepalive)) is not None:
+                if data:
+                    yield data
+
+    def viewers(self, generation_id: str) -> int:
+        """Viewers of a generation on this node, all protocols together."""
+        return self._viewers.get(generation_id, 0)
+
+    def channel(self, generation_id: str, protocol: ProtocolName) -> Channel | None:
+        """The live channel of a generation in a protocol on this node, if any viewer has one."""
+        return self._channels.get((generation_id, protocol))
+
+    def _forget_channel(self, key: tuple[str, str], channel: Channel) -> None:
+        if self._channels.get(key) is channel:
+            del self._channels[key]
+
+    def _watch(self, generation_id: str, delta: int) -> None:
+        count = self._viewers.get(generation_id, 0) + delta
+        if count > 0:
+            self._viewers[generation_id] = count
+        else:
+            self._viewers.pop(generation_id, None)
+        owned = self._owned.get(generation_id)
+        if owned is None:
+            return
+        if count > 0 and owned.unwatched_timer is not None:
+            owned.unwatched_timer.dispose()
+            owned.unwatched_timer = None
+        elif count <= 0:
+            self._arm_unwatched(owned)
+
+    def _arm_unwatched(self, owned: _Owned) -> None:
+        if owned.unwatched_timer is not None:
+            owned.unwatched_timer.dispose()
+        loop = asyncio.get_running_loop()
+
+        def fire(scheduler: abc.SchedulerBase, state: Any = None) -> None:
+            owned.unwatched_timer = None
+            if not owned.done.done():
+                task = loop.create_task(owned.cancel_upstream("unwatched"))
+                owned.tasks.append(task)
+
+        owned.unwatched_timer = self.scheduler.schedule_relative(
+            self.policy.unwatched_timeout, fire
+        )
+
+    # --- shutdown -------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Stop every generation this node owns (status ``"stopped"``) and every channel."""
+        for owned in list(self._owned.values()):
+            await owned.cancel_upstream("stopped")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.policy.stop_timeout):
+                    await asyncio.shield(owned.done)
+            for task in owned.tasks:
+                task.cancel()
+        for channel in list(self._channels.values()):
+            await channel.aclose()
+        self._channels.clear()
