@@ -5,8 +5,8 @@
     oxide-rx mock-server --port 8765
     oxide-rx serve --port 8080
 
-Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat`` and ``serve`` start the built-in mock OpenAI
-server in-process and says so on stderr, so it works offline.
+Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat`` and ``serve`` start the built-in
+mock OpenAI server in-process and say so on stderr, so they work offline.
 """
 
 from __future__ import annotations
