@@ -106,9 +106,10 @@ class GenerationLog(Protocol):
         """Append entries in order; their ids. Raises :class:`RelayLimitError` at a bound."""
         ...
 
-    async def end(self, generation_id: str, last: bytes, *, retention: float) -> str:
-        """Append the last entry (never refused by a bound), refuse further appends, and
-        keep the log for ``retention`` seconds. Returns the last entry's id."""
+    async def end(self, generation_id: str, last: Sequence[bytes], *, retention: float) -> str:
+        """Append the last entries (the partial answer and the end record: never refused by
+        a bound), refuse further appends, and keep the log for ``retention`` seconds.
+        Returns the last entry's id."""
         ...
 
     async def read(
@@ -216,11 +217,12 @@ class MemoryLog:
                 )
         return self._add(generation, entries, added)
 
-    async def end(self, generation_id: str, last: bytes, *, retention: float) -> str:
+    async def end(self, generation_id: str, last: Sequence[bytes], *, retention: float) -> str:
         generation = self._get(generation_id)
         if generation.ended_at is not None:
             return str(len(generation.entries))
-        (last_id,) = self._add(generation, [last], len(last) + ENTRY_OVERHEAD)
+        size = sum(len(data) + ENTRY_OVERHEAD for data in last)
+        last_id = self._add(generation, last, size)[-1]
         now = self._clock()
         generation.ended_at = now
         generation.expires_at = now + retention

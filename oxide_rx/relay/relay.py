@@ -36,7 +36,7 @@ import oxide_rx as ox
 
 from . import records
 from .fanout import Channel, Viewer
-from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayError, RelayLimitError
+from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayLimitError
 from .protocols import ChatCompletionsSSE, OxideSSE, ResponsesSSE, UIMessageStream
 from .protocols.base import Encoder
 
@@ -173,14 +173,14 @@ class _Owned:
 
     async def write_end(self) -> None:
         relay = self.relay
-        end = self._end_record()
+        last = []
         try:
-            final = records.Final(_json(self._snapshot()))
-            await relay.log.append(self.id, [records.encode(final)])
-        except (RelayError, msgspec.EncodeError, TypeError) as exc:
+            last.append(records.encode(records.Final(_json(self._snapshot()))))
+        except (msgspec.EncodeError, TypeError) as exc:
             log.warning("relay: no final object for %s: %s", self.id, exc)
+        last.append(records.encode(self._end_record()))
         try:
-            await relay.log.end(self.id, records.encode(end), retention=relay.policy.retention)
+            await relay.log.end(self.id, last, retention=relay.policy.retention)
         finally:
             if self.unwatched_timer is not None:
                 self.unwatched_timer.dispose()
@@ -279,7 +279,7 @@ class Relay:
                 stream = await self.client.responses.create_stream(**params)
         except BaseException as exc:
             end = records.End("failed", type(exc).__name__, str(exc), self.clock() - started)
-            await self.log.end(generation_id, records.encode(end),
+            await self.log.end(generation_id, [records.encode(end)],
                                retention=self.policy.retention)
             raise
         model = params.get("model")
