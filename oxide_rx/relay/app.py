@@ -295,11 +295,15 @@ async def _use_chat(request: web.Request) -> web.StreamResponse:
         return _error(400, "No text in the messages.")
     model = body.get("model") or request.app[_SETTINGS]["default_model"]
     prompt = messages[-1]["content"]
-    started = await _start_generation(
-        request, "chat", {"model": model, "messages": messages,
-                          "stream_options": {"include_usage": True}},
-        prompt=prompt,
-    )
+    # The transport's ``body`` option may ask for the Responses API (reasoning summaries).
+    if body.get("api") == "responses":
+        api: Api = "responses"
+        params: dict[str, Any] = {"model": model, "input": messages}
+    else:
+        api = "chat"
+        params = {"model": model, "messages": messages,
+                  "stream_options": {"include_usage": True}}
+    started = await _start_generation(request, api, params, prompt=prompt)
     if isinstance(started, web.Response):
         return started
     chat_id = body.get("id")

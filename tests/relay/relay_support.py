@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -67,3 +69,33 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.005)
+
+
+NODE = shutil.which("node")
+
+
+def node_ready() -> str | None:
+    """Why the Node tests cannot run here, or None when they can."""
+    if NODE is None:
+        return "node is not installed (CI installs it)"
+    if not (NODE_DIR / "node_modules" / "openai").is_dir():
+        return f"npm packages are not installed: run `npm ci` in {NODE_DIR} (CI does)"
+    return None
+
+
+async def run_node(script: str, *args: str, timeout: float = 60.0) -> Any:
+    """Run ``tests/relay/node/<script>`` with node; its stdout's JSON."""
+    assert NODE is not None
+    process = await asyncio.create_subprocess_exec(
+        NODE, str(NODE_DIR / script), *args, cwd=NODE_DIR,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            stdout, stderr = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    return json.loads(stdout)
