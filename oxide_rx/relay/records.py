@@ -171,22 +171,33 @@ def decode(data: bytes) -> Record:
     return decoded
 
 
-def _raw_json(event: Any, wire: Any) -> bytes:
-    """The server's payload text when the event kept it, else ``wire`` re-encoded.
+def _raw_json(event: Any, wire: Any, tapped: bytes | None) -> bytes:
+    """The server's payload text: as tapped off the wire, or as the event kept it, else
+    ``wire`` re-encoded.
 
     ``raw`` is how events keep what the server sent (``str`` on newer events, ``bytes`` on
-    ``UnknownEvent``); re-encoding drops only keys that were ``null``.
+    ``UnknownEvent``). Re-encoding drops keys whose value is the default (``null``, ``[]``,
+    ``""``), and the official SDKs need one of them back: a chat chunk's ``choices``.
     """
+    if tapped is not None:
+        return tapped
     raw = getattr(event, "raw", None)
     if isinstance(raw, str):
         return raw.encode()
     if isinstance(raw, bytes | bytearray | memoryview):
         return bytes(raw)
-    return _json_encode(wire)
+    data = _json_encode(wire)
+    if isinstance(event, ox.Chunk) and b'"choices":' not in data and data.endswith(b"}"):
+        data = data[:-1] + b',"choices":[]}'
+    return data
 
 
-def records_of(event: Any) -> list[Record]:
-    """The records one stream event becomes (empty for events no protocol relays)."""
+def records_of(event: Any, tapped: bytes | None = None) -> list[Record]:
+    """The records one stream event becomes (empty for events no protocol relays).
+
+    ``tapped`` is the upstream payload of a wire event (chunk or Responses event), when the
+    caller has it.
+    """
     match event:
         case ox.ContentDelta():
             return [Text(event.delta, event.choice)] if event.delta else []
@@ -211,10 +222,10 @@ def records_of(event: Any) -> list[Record]:
         case ox.Done():
             return [Finish(event.finish_reason, event.reason, event.choice)]
         case ox.Chunk():
-            return [Wire(_raw_json(event, event.chunk))]
+            return [Wire(_raw_json(event, event.chunk, tapped))]
         case ox.Event():
             return []  # LogprobsDelta and future helper events: their data is in the Wire
     kind = getattr(event, "type", None)
     if isinstance(kind, str):  # a Responses wire event, relayed as itself
-        return [Wire(_raw_json(event, event), kind)]
+        return [Wire(_raw_json(event, event, tapped), kind)]
     return []

@@ -103,11 +103,19 @@ class _Owned:
         self.unwatched_timer: abc.DisposableBase | None = None
         self.done = asyncio.get_running_loop().create_future()
         self.tasks: list[asyncio.Task[Any]] = []
+        self.tapped: bytes | None = None
+        """The payload of the wire event being processed (see :func:`_open_stream`)."""
+
+    def tap(self, event: Any) -> None:
+        data = getattr(event, "data", None)
+        self.tapped = data.encode() if isinstance(data, str) else None
 
     # --- stream callbacks (on the loop's thread, one call per event) ---------------------
 
     def on_next(self, event: Any) -> None:
-        for record in records.records_of(event):
+        tapped, self.tapped = self.tapped, None
+        for record in records.records_of(event, tapped if not isinstance(event, ox.Event)
+                                          or isinstance(event, ox.Chunk) else None):
             if self.first_output is None and isinstance(
                 record, records.Text | records.Reasoning | records.Refusal | records.ToolInput
             ):
@@ -214,6 +222,29 @@ class _Owned:
         return records.End("completed", None, None, elapsed, speed)
 
 
+async def _open_stream(client: ox.OpenAI, api: Api, params: dict[str, Any],
+                       taps: list[_Owned]) -> Any:
+    """Open the upstream stream, with a tap on the raw payloads when the client offers one.
+
+    The OpenAI-compatible protocol forwards each payload as the upstream sent it. Until every
+    event carries its ``raw`` text, the resources' ``open_stream(..., wire_tap=...)`` (the
+    entry point ``oxide_rx.compat`` uses) hands the relay each server-sent event just before
+    its event is built; without it, payloads are re-encoded (see ``records._raw_json``).
+    """
+    resource: Any = client.chat.completions if api == "chat" else client.responses
+    opener = getattr(resource, "open_stream", None)
+    if opener is None:
+        return await resource.create_stream(**params)
+
+    def tap(event: Any) -> None:
+        if taps:
+            taps[0].tap(event)
+
+    options = {"timeout": None, "max_retries": None, "extra_headers": None, "query": None}
+    accumulator = ox.ChatCompletionAccumulator() if api == "chat" else ox.ResponseAccumulator()
+    return await opener(dict(params), options, accumulator, wire_tap=tap)
+
+
 class Relay:
     """One paid generation, relayed to many viewers in several protocols.
 
@@ -272,11 +303,9 @@ class Relay:
         if not await self.log.create(generation_id, owner=self.node):
             return Started(generation_id, created=False)
         started = self.clock()
+        taps: list[_Owned] = []
         try:
-            if api == "chat":
-                stream: Any = await self.client.chat.completions.create_stream(**params)
-            else:
-                stream = await self.client.responses.create_stream(**params)
+            stream = await _open_stream(self.client, api, params, taps)
         except BaseException as exc:
             end = records.End("failed", type(exc).__name__, str(exc), self.clock() - started)
             await self.log.end(generation_id, [records.encode(end)],
@@ -287,6 +316,7 @@ class Relay:
                               stream.request_id)
         await self.log.append(generation_id, [records.encode(begin)])
         owned = _Owned(self, generation_id, stream, started)
+        taps.append(owned)
         self._owned[generation_id] = owned
         stream.events.subscribe(owned.on_next, owned.on_error, owned.on_completed)
         loop = asyncio.get_running_loop()

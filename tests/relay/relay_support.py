@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -83,11 +84,14 @@ def node_ready() -> str | None:
     return None
 
 
-async def run_node(script: str, *args: str, timeout: float = 60.0) -> Any:
+async def run_node(
+    script: str, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> Any:
     """Run ``tests/relay/node/<script>`` with node; its stdout's JSON."""
     assert NODE is not None
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     process = await asyncio.create_subprocess_exec(
-        NODE, str(NODE_DIR / script), *args, cwd=NODE_DIR,
+        NODE, str(NODE_DIR / script), *args, cwd=NODE_DIR, env={**environment, **(env or {})},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:

@@ -4,7 +4,7 @@
 import OpenAI from "openai";
 
 const [baseURL, api, key] = process.argv.slice(2);
-const client = new OpenAI({ baseURL, apiKey: "sk-node-client-key", maxRetries: 0, timeout: 30000 });
+const client = new OpenAI({ baseURL, apiKey: process.env.OPENAI_API_KEY || "sk-node-client-key", maxRetries: 0, timeout: 30000 });
 const headers = key ? { "x-oxide-rx-generation": key } : {};
 
 if (api === "chat") {
