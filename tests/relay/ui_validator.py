@@ -1,7 +1,7 @@
 """The AI SDK front end's reading of a UI message stream, in Python, at its strictest.
 
 ``read_ui_stream(body)`` does what ``DefaultChatTransport`` + ``processUIMessageStream`` do
-(``shared/reference/ui-protocols.md`` §1.2–1.5): split the body into server-sent events, skip
+(``shared/reference/ui-protocols.md`` §1.2 to 1.5): split the body into server-sent events, skip
 ``[DONE]``, JSON-parse every other ``data``, validate each chunk against the chunk schema of
 AI SDK 5.0.0 (strict objects: an unknown field or chunk type is an error, as in every client
 from 5.0.0 to 5.0.91), apply the ordering rules, and build the assistant message. Any
