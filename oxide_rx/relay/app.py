@@ -52,6 +52,7 @@ _SETTINGS = web.AppKey("oxide_rx_relay_settings", dict)
 _SSE = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no"}
 _json = msgspec.json.Encoder().encode
+_POLL = 1.0  # seconds between checks that an idle viewer is still connected
 
 
 def relay_app(relay: Relay, *, default_model: str = "gpt-4o-mini") -> web.Application:
@@ -121,10 +122,22 @@ async def _stream(
             response = web.StreamResponse(headers={**_SSE, **(headers or {}),
                                                    GENERATION_HEADER: generation_id})
             await response.prepare(request)
+            idle = 0.0
             try:
-                while (data := await viewer.next(policy.keepalive)) is not None:
+                while (data := await viewer.next(_POLL)) is not None:
+                    if not data:
+                        # Nothing new: notice a client that left (aiohttp does not cancel the
+                        # handler) without waiting for a write to fail, and keep proxies awake.
+                        transport = request.transport
+                        if transport is None or transport.is_closing():
+                            break
+                        idle += _POLL
+                        if idle < policy.keepalive:
+                            continue
+                        data = b": ping\n\n"
+                    idle = 0.0
                     async with asyncio.timeout(policy.write_timeout):
-                        await response.write(data or b": ping\n\n")
+                        await response.write(data)
                 await response.write_eof()
             except (ConnectionError, TimeoutError, ViewerTooSlow):
                 pass  # the viewer left (or lags): not a cancel; it can resume by id
