@@ -40,7 +40,7 @@ from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayLimitError
 from .protocols import ChatCompletionsSSE, OxideSSE, ResponsesSSE, UIMessageStream
 from .protocols.base import Encoder
 
-__all__ = ["Api", "Relay", "RelayPolicy", "Started"]
+__all__ = ["Api", "ProtocolName", "Relay", "RelayPolicy", "Started", "protocol_encoders"]
 
 log = logging.getLogger("oxide_rx.relay")
 
@@ -222,6 +222,19 @@ class _Owned:
         return records.End("completed", None, None, elapsed, speed)
 
 
+def protocol_encoders(protocol: ProtocolName, *, message_id: str) -> Callable[[], Encoder]:
+    """A factory of ``protocol`` encoders; ``message_id`` is the UI message stream's message."""
+    if protocol == "oxide":
+        return OxideSSE
+    if protocol == "ui":
+        return lambda: UIMessageStream(message_id)
+    if protocol == "chat":
+        return ChatCompletionsSSE
+    if protocol == "responses":
+        return ResponsesSSE
+    raise ValueError(f"unknown protocol {protocol!r}")
+
+
 async def _open_stream(client: ox.OpenAI, api: Api, params: dict[str, Any],
                        taps: list[_Owned]) -> Any:
     """Open the upstream stream, with a tap on the raw payloads when the client offers one.
@@ -389,16 +402,7 @@ class Relay:
 
     def encoder_factory(self, generation_id: str, protocol: ProtocolName) -> Callable[[], Encoder]:
         """The encoders of ``protocol`` for this generation."""
-        if protocol == "oxide":
-            return OxideSSE
-        if protocol == "ui":
-            message_id = "msg_" + generation_id
-            return lambda: UIMessageStream(message_id)
-        if protocol == "chat":
-            return ChatCompletionsSSE
-        if protocol == "responses":
-            return ResponsesSSE
-        raise ValueError(f"unknown protocol {protocol!r}")
+        return protocol_encoders(protocol, message_id="msg_" + generation_id)
 
     @contextlib.asynccontextmanager
     async def viewer(
