@@ -253,9 +253,14 @@ async def _open_stream(client: ox.OpenAI, api: Api, params: dict[str, Any],
         if taps:
             taps[0].tap(event)
 
-    options = {"timeout": None, "max_retries": None, "extra_headers": None, "query": None}
+    # Per-request options come out of the parameters, as create_stream does.
+    body = dict(params)
+    options = {"timeout": body.pop("timeout", None), "max_retries": body.pop("max_retries", None),
+               "extra_headers": body.pop("extra_headers", None),
+               "query": body.pop("extra_query", None)}
+    body.update(body.pop("extra_body", None) or {})
     accumulator = ox.ChatCompletionAccumulator() if api == "chat" else ox.ResponseAccumulator()
-    return await opener(dict(params), options, accumulator, wire_tap=tap)
+    return await opener(body, options, accumulator, wire_tap=tap)
 
 
 class Relay:
