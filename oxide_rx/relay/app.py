@@ -141,6 +141,8 @@ async def _stream(
                 await response.write_eof()
             except (ConnectionError, TimeoutError, ViewerTooSlow):
                 pass  # the viewer left (or lags): not a cancel; it can resume by id
+            except RelayError as exc:  # the log lost the generation (expired, evicted)
+                log.warning("relay: viewer of %s ended: %s", generation_id, exc)
             return response
     except GenerationNotFound:
         return _error(404, f"No generation {generation_id!r}.", code="generation_not_found")
@@ -205,7 +207,12 @@ async def _start_generation(
     except RelayLimitError as exc:
         return _error(503, str(exc), "relay_full", exc.limit)
     except ox.APIStatusError as exc:
-        return _error(exc.status_code, exc.message, exc.type or "api_error", exc.code)
+        # The upstream's own error object, so an SDK behind the relay raises what it would
+        # have raised talking to the API.
+        body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else None
+        message = body.get("message") if isinstance(body, dict) else None
+        return _error(exc.status_code, message if isinstance(message, str) else exc.message,
+                      exc.type or "api_error", exc.code)
     except ox.APIError as exc:
         return _error(502, f"Upstream: {exc}", "upstream_error")
     return started.id
@@ -262,9 +269,9 @@ async def _ended_at(relay: Relay, generation_id: str, after: str) -> bool:
     """Whether ``after`` is at or past the generation's last entry (nothing left to send)."""
     try:
         entries = await relay.log.read(generation_id, after, count=1)
+        return not entries and (await relay.info(generation_id))["status"] != "running"
     except RelayError:
         return False
-    return not entries and await relay.wait_end(generation_id, 0) is not None
 
 
 async def _stop(request: web.Request) -> web.StreamResponse:
