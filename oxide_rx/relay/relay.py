@@ -36,7 +36,7 @@ import oxide_rx as ox
 
 from . import records
 from .fanout import Channel, Viewer
-from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayLimitError
+from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayError
 from .protocols import ChatCompletionsSSE, OxideSSE, ResponsesSSE, UIMessageStream
 from .protocols.base import Encoder
 
@@ -99,7 +99,7 @@ class _Owned:
         self.ended = False
         self.error: BaseException | None = None
         self.stop_reason: str | None = None
-        self.limit_error: RelayLimitError | None = None
+        self.limit_error: RelayError | None = None
         self.unwatched_timer: abc.DisposableBase | None = None
         self.done = asyncio.get_running_loop().create_future()
         self.tasks: list[asyncio.Task[Any]] = []
@@ -158,7 +158,7 @@ class _Owned:
                 if batch:
                     try:
                         await relay.log.append(self.id, batch)
-                    except RelayLimitError as exc:
+                    except RelayError as exc:  # a bound, or the log lost the generation
                         self.limit_error = exc
                         await self.cancel_upstream("failed")
                         break
@@ -189,6 +189,8 @@ class _Owned:
         last.append(records.encode(self._end_record()))
         try:
             await relay.log.end(self.id, last, retention=relay.policy.retention)
+        except RelayError as exc:
+            log.warning("relay: could not end %s: %s", self.id, exc)
         finally:
             if self.unwatched_timer is not None:
                 self.unwatched_timer.dispose()
@@ -213,7 +215,8 @@ class _Owned:
         if self.output_tokens and self.first_output is not None and now > self.first_output:
             speed = round(self.output_tokens / (now - self.first_output), 1)
         if self.limit_error is not None:
-            return records.End("failed", "RelayLimitError", str(self.limit_error), elapsed, speed)
+            kind = type(self.limit_error).__name__
+            return records.End("failed", kind, str(self.limit_error), elapsed, speed)
         if self.stop_reason is not None:
             return records.End(self.stop_reason, None, None, elapsed, speed)
         if self.error is not None:
