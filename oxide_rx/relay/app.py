@@ -52,7 +52,6 @@ _SETTINGS = web.AppKey("oxide_rx_relay_settings", dict)
 _SSE = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no"}
 _json = msgspec.json.Encoder().encode
-_POLL = 1.0  # seconds between checks that an idle viewer is still connected
 
 
 def relay_app(relay: Relay, *, default_model: str = "gpt-4o-mini") -> web.Application:
@@ -124,14 +123,14 @@ async def _stream(
             await response.prepare(request)
             idle = 0.0
             try:
-                while (data := await viewer.next(_POLL)) is not None:
+                while (data := await viewer.next()) is not None:
                     if not data:
                         # Nothing new: notice a client that left (aiohttp does not cancel the
                         # handler) without waiting for a write to fail, and keep proxies awake.
                         transport = request.transport
                         if transport is None or transport.is_closing():
                             break
-                        idle += _POLL
+                        idle += policy.tick
                         if idle < policy.keepalive:
                             continue
                         data = b": ping\n\n"

@@ -53,15 +53,20 @@ class Viewer:
         self.too_slow = False
         self.closed = False
 
-    async def next(self, timeout: float) -> bytes | None:
-        """The bytes to write next; ``b""`` when nothing came within ``timeout`` (time for a
-        keep-alive); None once the generation's last frame was taken. Raises
-        :class:`ViewerTooSlow` or what ended the channel's reading."""
-        while True:
-            if self.backlog:
-                data = b"".join(self.backlog)
-                self.backlog.clear()
-                return data
+    async def next(self) -> bytes | None:
+        """The bytes to write next; ``b""`` when nothing came within the channel's ``tick``
+        (time to check the client and maybe send a keep-alive); None once the generation's
+        last frame was taken. Raises :class:`ViewerTooSlow` or what ended the channel's
+        reading.
+
+        The wait has no timer of its own: the channel wakes every waiting viewer once per
+        tick, so a thousand idle viewers cost one timer, not a thousand per event.
+        """
+        if self.backlog:
+            data = b"".join(self.backlog)
+            self.backlog.clear()
+            return data
+        for waited in (False, True):
             if self.too_slow:
                 raise ViewerTooSlow("This viewer fell behind the live stream; resume by id.")
             data = self.channel.take(self)
@@ -71,14 +76,14 @@ class Viewer:
                 if self.channel.error is not None:
                     raise self.channel.error
                 return None
+            if waited:
+                break
             self.waiter = asyncio.get_running_loop().create_future()
             try:
-                async with asyncio.timeout(timeout):
-                    await self.waiter
-            except TimeoutError:
-                return b""
+                await self.waiter
             finally:
                 self.waiter = None
+        return b""
 
     def wake(self) -> None:
         waiter = self.waiter
@@ -103,6 +108,7 @@ class Channel:
         *,
         block: float = 15.0,
         max_lag: int = 10_000,
+        tick: float = 1.0,
         on_empty: Callable[[Channel], None] | None = None,
     ) -> None:
         self.log = log_
@@ -110,6 +116,8 @@ class Channel:
         self.protocol = protocol
         self.block = block
         self.max_lag = max_lag
+        self.tick = tick
+        self._ticker: asyncio.TimerHandle | None = None
         self.encoded = 0
         """Records encoded by the shared encoder (for tests and benchmarks)."""
         self._on_empty = on_empty
@@ -141,6 +149,8 @@ class Channel:
         self._viewers.add(viewer)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
+        if self._ticker is None:
+            self._ticker = asyncio.get_running_loop().call_later(self.tick, self._tick)
         position = self._position
         try:
             if position is None:
@@ -237,6 +247,14 @@ class Channel:
         for viewer in self._viewers:
             viewer.wake()
 
+    def _tick(self) -> None:
+        """Wake every viewer once per tick (their only timeout), while there are viewers."""
+        self._ticker = None
+        if self._viewers:
+            for viewer in self._viewers:
+                viewer.wake()
+            self._ticker = asyncio.get_running_loop().call_later(self.tick, self._tick)
+
     def _trim(self) -> None:
         """Drop frames every viewer has taken; cut off viewers too far behind."""
         end = self._base + len(self._frames)
@@ -251,6 +269,9 @@ class Channel:
         self._next_trim = max(256, 2 * len(self._frames))
 
     def _stop(self) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()

@@ -65,6 +65,8 @@ class RelayPolicy:
     """Seconds an ended generation stays readable (resume, late joiners, non-streaming)."""
     keepalive: float = 15.0
     """Seconds between keep-alive comments to an idle viewer (and the log's blocking read)."""
+    tick: float = 1.0
+    """Seconds between checks that idle viewers are still connected."""
     max_viewer_lag: int = 10_000
     """Frames a viewer may fall behind the live tail before it is cut off (it resumes by id)."""
     write_timeout: float = 30.0
@@ -429,7 +431,7 @@ class Relay:
             channel = Channel(
                 self.log, generation_id, self.encoder_factory(generation_id, protocol),
                 block=self.policy.keepalive, max_lag=self.policy.max_viewer_lag,
-                on_empty=lambda c: self._forget_channel(key, c),
+                tick=self.policy.tick, on_empty=lambda c: self._forget_channel(key, c),
             )
             self._channels[key] = channel
         self._watch(generation_id, +1)
@@ -447,7 +449,7 @@ class Relay:
     ) -> AsyncIterator[bytes]:
         """The bytes of a generation in ``protocol``, to its end (keep-alives left out)."""
         async with self.viewer(generation_id, protocol, after) as viewer:
-            while (data := await viewer.next(self.policy.keepalive)) is not None:
+            while (data := await viewer.next()) is not None:
                 if data:
                     yield data
 

@@ -98,7 +98,7 @@ async def test_resume_mid_stream_loses_nothing(relay: Relay, mock: MockServer) -
     decoder = SSEDecoder()
     async with relay.viewer(started.id, "oxide") as viewer:
         while not any(e.event == "ContentDelta" for e in seen) or mock.held == 0:
-            seen += decoder.feed(await viewer.next(5) or b"")
+            seen += decoder.feed(await viewer.next() or b"")
     # The viewer left mid-stream; it comes back with its last id.
     resumed = asyncio.create_task(read_all(relay, started.id, after=seen[-1].id))
     await wait_for(lambda: relay.viewers(started.id) == 1)
@@ -110,7 +110,7 @@ async def test_a_viewer_leaving_does_not_cancel(relay: Relay, mock: MockServer) 
     mock.enqueue(Scenario.text(TEXT, fault=Fault.hold_after(3)))
     started = await relay.start("chat", dict(CHAT))
     async with relay.viewer(started.id, "oxide") as viewer:
-        await viewer.next(5)
+        await viewer.next()
     await mock.wait_for_held()
     mock.release_held()
     final, end = await final_records(relay, started.id)
@@ -225,7 +225,7 @@ async def test_each_event_is_encoded_once_per_protocol_not_per_viewer(
         await wait_for(lambda: relay.viewers(started.id) == 21)
         mock.release_held()
         bodies = await asyncio.gather(*readers)
-        while await watcher.next(5) is not None:
+        while await watcher.next() is not None:
             pass
         channel = relay.channel(started.id, "ui")
         assert channel is not None
