@@ -1,4 +1,4 @@
-"""What a generation log stores: one compact record per event, whatever the viewers speak.
+r"""What a generation log stores: one compact record per event, whatever the viewers speak.
 
 A record is a frozen msgspec Struct encoded with MessagePack as a tagged array
 (``["t", "Hel", 0]`` for a text delta): a few bytes more than the text it carries. Every
