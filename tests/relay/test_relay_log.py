@@ -1,4 +1,9 @@
-"""The in-process generation log: ids, resume, blocking tail, bounds, expiry, stop."""
+"""The generation log: ids, resume, blocking tail, bounds, expiry, stop.
+
+The tests that take the ``log`` fixture are the contract of :class:`GenerationLog`: any
+implementation (a Redis Streams log, issue 14) adds its factory to ``LOGS`` and must pass
+them. The others test :class:`MemoryLog`'s own bounds and clock.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,13 @@ from oxide_rx.relay import (
 )
 from oxide_rx.relay.log import ENTRY_OVERHEAD
 
+LOGS = {"memory": MemoryLog}
+
+
+@pytest.fixture(params=sorted(LOGS))
+def log(request: pytest.FixtureRequest) -> GenerationLog:
+    return LOGS[request.param]()
+
 
 class Clock:
     def __init__(self) -> None:
@@ -29,15 +41,13 @@ async def test_memory_log_implements_the_interface() -> None:
     assert isinstance(MemoryLog(), GenerationLog)
 
 
-async def test_create_is_once_then_join() -> None:
-    log = MemoryLog()
+async def test_create_is_once_then_join(log: GenerationLog) -> None:
     assert await log.create("g", owner="a")
     assert not await log.create("g", owner="b")
     assert await log.owner("g") == "a"
 
 
-async def test_append_returns_ids_and_read_resumes_after_one() -> None:
-    log = MemoryLog()
+async def test_append_returns_ids_and_read_resumes_after_one(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     ids = await log.append("g", [b"x", b"y", b"z"])
     assert len(set(ids)) == 3
@@ -46,8 +56,7 @@ async def test_append_returns_ids_and_read_resumes_after_one() -> None:
     assert await log.read("g", after=ids[2]) == []
 
 
-async def test_read_is_paged_by_count() -> None:
-    log = MemoryLog()
+async def test_read_is_paged_by_count(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     await log.append("g", [bytes([n]) for n in range(10)])
     first = await log.read("g", count=4)
@@ -55,8 +64,7 @@ async def test_read_is_paged_by_count() -> None:
     assert [e.data for e in first + rest] == [bytes([n]) for n in range(10)]
 
 
-async def test_unknown_ids_are_refused() -> None:
-    log = MemoryLog()
+async def test_unknown_ids_are_refused(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     await log.append("g", [b"x"])
     for bad in ("nope", "-1", "2", "01", ""):
@@ -66,8 +74,7 @@ async def test_unknown_ids_are_refused() -> None:
         await log.read("other")
 
 
-async def test_blocking_read_wakes_on_append() -> None:
-    log = MemoryLog()
+async def test_blocking_read_wakes_on_append(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     reader = asyncio.create_task(log.read("g", block=30))
     await asyncio.sleep(0)
@@ -77,14 +84,12 @@ async def test_blocking_read_wakes_on_append() -> None:
         assert [e.data for e in await reader] == [b"late"]
 
 
-async def test_blocking_read_gives_up_after_block_seconds() -> None:
-    log = MemoryLog()
+async def test_blocking_read_gives_up_after_block_seconds(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     assert await log.read("g", block=0.01) == []
 
 
-async def test_end_adds_the_last_entry_and_refuses_more() -> None:
-    log = MemoryLog()
+async def test_end_adds_the_last_entry_and_refuses_more(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     await log.append("g", [b"x"])
     last = await log.end("g", [b"end"], retention=60)
@@ -150,8 +155,7 @@ async def test_ended_generations_expire_after_retention() -> None:
         await log.read("g")
 
 
-async def test_stop_requests_reach_the_owner() -> None:
-    log = MemoryLog()
+async def test_stop_requests_reach_the_owner(log: GenerationLog) -> None:
     await log.create("g", owner="a")
     assert not await log.wait_stop("g", 0.01)
     waiter = asyncio.create_task(log.wait_stop("g", 30))
