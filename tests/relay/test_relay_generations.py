@@ -253,3 +253,28 @@ async def test_no_secret_anywhere(relay: Relay, mock: MockServer) -> None:
     everything += b"".join(e.data for e in await relay.log.read(started.id))
     everything += repr(relay).encode() + repr(await relay.info(started.id)).encode()
     assert SECRET.encode() not in everything
+
+
+async def test_any_node_serves_viewers_and_stops_what_another_node_owns(
+    client: ox.OpenAI, mock: MockServer
+) -> None:
+    shared = MemoryLog()  # two relays on one log: two nodes, as with a Redis log
+    async with Relay(client, log=shared, node="a") as node_a, Relay(
+        client, log=shared, node="b"
+    ) as node_b:
+        mock.enqueue(Scenario.text(TEXT, fault=Fault.hold_after(4)))
+        started = await node_a.start("chat", dict(CHAT))
+        assert await shared.owner(started.id) == "a"
+        await mock.wait_for_held()
+        viewer = asyncio.create_task(read_all(node_b, started.id))
+        await wait_for(lambda: node_b.viewers(started.id) == 1)
+        end = await node_b.stop(started.id)  # asked on b, carried out by a
+        assert end is not None and end.status == "stopped"
+        await mock.wait_for_disconnects(1)
+        assert text_of(parse(await viewer)) == (await final_text(node_b, started.id))
+
+
+async def final_text(relay: Relay, generation_id: str) -> str:
+    final, _ = await final_records(relay, generation_id)
+    content: str = msgspec.json.decode(final.data)["choices"][0]["message"]["content"]
+    return content
