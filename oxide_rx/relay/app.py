@@ -383,7 +383,10 @@ async def _openai(request: web.Request, api: Api) -> web.StreamResponse:
     if streaming:
         return await _stream(request, started, api, headers=headers)
     final: records.Final | None = None
-    async for record in relay.records(started):
+    with relay.watching(started):
+        ended = [r async for r in relay.records(started)
+                 if isinstance(r, records.Final | records.End)]
+    for record in ended:
         if isinstance(record, records.Final):
             final = record
         elif isinstance(record, records.End):

@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -452,6 +452,16 @@ class Relay:
             while (data := await viewer.next()) is not None:
                 if data:
                     yield data
+
+    @contextlib.contextmanager
+    def watching(self, generation_id: str) -> Iterator[None]:
+        """Count a watcher that reads no channel (a request waiting for the whole answer),
+        so the unwatched policy leaves its generation alone."""
+        self._watch(generation_id, +1)
+        try:
+            yield
+        finally:
+            self._watch(generation_id, -1)
 
     def viewers(self, generation_id: str) -> int:
         """Viewers of a generation on this node, all protocols together."""

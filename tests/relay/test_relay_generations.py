@@ -278,3 +278,17 @@ async def final_text(relay: Relay, generation_id: str) -> str:
     final, _ = await final_records(relay, generation_id)
     content: str = msgspec.json.decode(final.data)["choices"][0]["message"]["content"]
     return content
+
+
+async def test_a_request_waiting_for_the_whole_answer_counts_as_watching(
+    timed_relay: Relay, scheduler: TestScheduler, mock: MockServer
+) -> None:
+    mock.enqueue(Scenario.text(TEXT, fault=Fault.hold_after(4)))
+    started = await timed_relay.start("chat", dict(CHAT))
+    await mock.wait_for_held()
+    with timed_relay.watching(started.id):
+        scheduler.advance_by(3600)
+        assert await timed_relay.wait_end(started.id, 0.05) is None
+    mock.release_held()
+    end = await timed_relay.wait_end(started.id, 5)
+    assert end is not None and end.status == "completed"
