@@ -28,7 +28,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import msgspec
 from reactivex import abc
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
@@ -36,7 +35,8 @@ import oxide_rx as ox
 
 from . import records
 from .fanout import Channel, Viewer
-from .log import GenerationLog, GenerationNotFound, MemoryLog, RelayError
+from .generation import OwnedGeneration, open_upstream
+from .log import GenerationLog, GenerationNotFound, MemoryLog
 from .protocols import ChatCompletionsSSE, OxideSSE, ResponsesSSE, UIMessageStream
 from .protocols.base import Encoder
 
@@ -48,7 +48,6 @@ Api = Literal["chat", "responses"]
 ProtocolName = Literal["oxide", "ui", "chat", "responses"]
 
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
-_json = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True)
@@ -86,147 +85,6 @@ class Started:
     created: bool
 
 
-class _Owned:
-    """A generation whose upstream request this node holds: events in, log entries out."""
-
-    def __init__(self, relay: Relay, generation_id: str, stream: Any, started: float) -> None:
-        self.relay = relay
-        self.id = generation_id
-        self.stream = stream
-        self.started = started
-        self.first_output: float | None = None
-        self.output_tokens: int | None = None
-        self.pending: list[bytes] = []
-        self.waiter: asyncio.Future[None] | None = None
-        self.ended = False
-        self.error: BaseException | None = None
-        self.stop_reason: str | None = None
-        self.limit_error: RelayError | None = None
-        self.unwatched_timer: abc.DisposableBase | None = None
-        self.done = asyncio.get_running_loop().create_future()
-        self.tasks: list[asyncio.Task[Any]] = []
-        self.tapped: bytes | None = None
-        """The payload of the wire event being processed (see :func:`_open_stream`)."""
-
-    def tap(self, event: Any) -> None:
-        data = getattr(event, "data", None)
-        self.tapped = data.encode() if isinstance(data, str) else None
-
-    # --- stream callbacks (on the loop's thread, one call per event) ---------------------
-
-    def on_next(self, event: Any) -> None:
-        tapped, self.tapped = self.tapped, None
-        for record in records.records_of(event, tapped if not isinstance(event, ox.Event)
-                                          or isinstance(event, ox.Chunk) else None):
-            if self.first_output is None and isinstance(
-                record, records.Text | records.Reasoning | records.Refusal | records.ToolInput
-            ):
-                self.first_output = self.relay.clock()
-            if isinstance(record, records.UsageRecord):
-                tokens = record.usage.get("output_tokens", record.usage.get("completion_tokens"))
-                self.output_tokens = tokens if isinstance(tokens, int) else None
-            self.pending.append(records.encode(record))
-        self._wake()
-
-    def on_error(self, error: Exception) -> None:
-        self.error = error
-        self.ended = True
-        self._wake()
-
-    def on_completed(self) -> None:
-        self.ended = True
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # --- tasks -----------------------------------------------------------------------------
-
-    async def pump(self) -> None:
-        """Move pending entries into the log, in batches, then write the end."""
-        relay = self.relay
-        try:
-            while True:
-                if not self.pending and not self.ended:
-                    self.waiter = asyncio.get_running_loop().create_future()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(relay.policy.keepalive):
-                            await self.waiter
-                    self.waiter = None
-                    continue
-                batch, self.pending = self.pending, []
-                if batch:
-                    try:
-                        await relay.log.append(self.id, batch)
-                    except RelayError as exc:  # a bound, or the log lost the generation
-                        self.limit_error = exc
-                        await self.cancel_upstream("failed")
-                        break
-                if self.ended and not self.pending:
-                    break
-        finally:
-            await self.write_end()
-
-    async def cancel_upstream(self, reason: str) -> None:
-        if self.stop_reason is None:
-            self.stop_reason = reason
-        await self.stream.aclose()
-
-    async def watch_stop(self) -> None:
-        """Wait for a stop asked through the log (by any node), then cancel upstream."""
-        while not self.done.done():
-            if await self.relay.log.wait_stop(self.id, self.relay.policy.keepalive):
-                await self.cancel_upstream("stopped")
-                return
-
-    async def write_end(self) -> None:
-        relay = self.relay
-        last = []
-        try:
-            last.append(records.encode(records.Final(_json(self._snapshot()))))
-        except (msgspec.EncodeError, TypeError) as exc:
-            log.warning("relay: no final object for %s: %s", self.id, exc)
-        last.append(records.encode(self._end_record()))
-        try:
-            await relay.log.end(self.id, last, retention=relay.policy.retention)
-        except RelayError as exc:
-            log.warning("relay: could not end %s: %s", self.id, exc)
-        finally:
-            if self.unwatched_timer is not None:
-                self.unwatched_timer.dispose()
-            relay._owned.pop(self.id, None)
-            if not self.done.done():
-                self.done.set_result(None)
-            current = asyncio.current_task()
-            for task in self.tasks:
-                if task is not current:
-                    task.cancel()
-
-    def _snapshot(self) -> Any:
-        stream = self.stream
-        if isinstance(stream, ox.ChatStream):
-            return stream.current_completion()
-        return stream.current_response()
-
-    def _end_record(self) -> records.End:
-        now = self.relay.clock()
-        elapsed = now - self.started
-        speed = None
-        if self.output_tokens and self.first_output is not None and now > self.first_output:
-            speed = round(self.output_tokens / (now - self.first_output), 1)
-        if self.limit_error is not None:
-            kind = type(self.limit_error).__name__
-            return records.End("failed", kind, str(self.limit_error), elapsed, speed)
-        if self.stop_reason is not None:
-            return records.End(self.stop_reason, None, None, elapsed, speed)
-        if self.error is not None:
-            return records.End("failed", type(self.error).__name__, str(self.error), elapsed,
-                               speed)
-        return records.End("completed", None, None, elapsed, speed)
-
-
 def protocol_encoders(protocol: ProtocolName, *, message_id: str) -> Callable[[], Encoder]:
     """A factory of ``protocol`` encoders; ``message_id`` is the UI message stream's message."""
     if protocol == "oxide":
@@ -238,34 +96,6 @@ def protocol_encoders(protocol: ProtocolName, *, message_id: str) -> Callable[[]
     if protocol == "responses":
         return ResponsesSSE
     raise ValueError(f"unknown protocol {protocol!r}")
-
-
-async def _open_stream(client: ox.OpenAI, api: Api, params: dict[str, Any],
-                       taps: list[_Owned]) -> Any:
-    """Open the upstream stream, with a tap on the raw payloads when the client offers one.
-
-    The OpenAI-compatible protocol forwards each payload as the upstream sent it. Until every
-    event carries its ``raw`` text, the resources' ``open_stream(..., wire_tap=...)`` (the
-    entry point ``oxide_rx.compat`` uses) hands the relay each server-sent event just before
-    its event is built; without it, payloads are re-encoded (see ``records._raw_json``).
-    """
-    resource: Any = client.chat.completions if api == "chat" else client.responses
-    opener = getattr(resource, "open_stream", None)
-    if opener is None:
-        return await resource.create_stream(**params)
-
-    def tap(event: Any) -> None:
-        if taps:
-            taps[0].tap(event)
-
-    # Per-request options come out of the parameters, as create_stream does.
-    body = dict(params)
-    options = {"timeout": body.pop("timeout", None), "max_retries": body.pop("max_retries", None),
-               "extra_headers": body.pop("extra_headers", None),
-               "query": body.pop("extra_query", None)}
-    body.update(body.pop("extra_body", None) or {})
-    accumulator = ox.ChatCompletionAccumulator() if api == "chat" else ox.ResponseAccumulator()
-    return await opener(body, options, accumulator, wire_tap=tap)
 
 
 class Relay:
@@ -295,7 +125,7 @@ class Relay:
         self.clock = clock
         self.node = node or "node-" + secrets.token_hex(4)
         self._scheduler = scheduler
-        self._owned: dict[str, _Owned] = {}
+        self._owned: dict[str, OwnedGeneration] = {}
         self._channels: dict[tuple[str, str], Channel] = {}
         self._viewers: dict[str, int] = {}
 
@@ -326,9 +156,9 @@ class Relay:
         if not await self.log.create(generation_id, owner=self.node):
             return Started(generation_id, created=False)
         started = self.clock()
-        taps: list[_Owned] = []
+        taps: list[OwnedGeneration] = []
         try:
-            stream = await _open_stream(self.client, api, params, taps)
+            stream = await open_upstream(self.client, api, params, taps)
         except BaseException as exc:
             end = records.End("failed", type(exc).__name__, str(exc), self.clock() - started)
             await self.log.end(generation_id, [records.encode(end)],
@@ -338,9 +168,10 @@ class Relay:
         begin = records.Begin(api, model if isinstance(model, str) else None, started, prompt,
                               stream.request_id)
         await self.log.append(generation_id, [records.encode(begin)])
-        owned = _Owned(self, generation_id, stream, started)
+        owned = OwnedGeneration(self, generation_id, stream, started)
         taps.append(owned)
         self._owned[generation_id] = owned
+        owned.done.add_done_callback(lambda _: self._owned.pop(generation_id, None))
         stream.events.subscribe(owned.on_next, owned.on_error, owned.on_completed)
         loop = asyncio.get_running_loop()
         owned.tasks = [loop.create_task(owned.pump()), loop.create_task(owned.watch_stop())]
@@ -490,7 +321,7 @@ class Relay:
         elif count <= 0:
             self._arm_unwatched(owned)
 
-    def _arm_unwatched(self, owned: _Owned) -> None:
+    def _arm_unwatched(self, owned: OwnedGeneration) -> None:
         if owned.unwatched_timer is not None:
             owned.unwatched_timer.dispose()
         loop = asyncio.get_running_loop()
