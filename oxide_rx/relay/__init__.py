@@ -21,7 +21,11 @@ The pieces, one job each:
   Vercel AI SDK UI message stream, OpenAI-compatible chat and Responses streams);
 - :mod:`~oxide_rx.relay.fanout`: each event encoded once per protocol, shared by all viewers;
 - :mod:`~oxide_rx.relay.relay`: :class:`Relay`, the policies (:class:`RelayPolicy`);
-- :mod:`~oxide_rx.relay.app`: the aiohttp routes; :mod:`~oxide_rx.relay.page`: the page;
+  :mod:`~oxide_rx.relay.generation`: the owner side (upstream events in, log entries out);
+- :mod:`~oxide_rx.relay.app`: the aiohttp application, the page's and generations' routes;
+  :mod:`~oxide_rx.relay.routes_vercel`, :mod:`~oxide_rx.relay.routes_openai`: the other
+  protocols' endpoints; :mod:`~oxide_rx.relay.http`: what they share;
+  :mod:`~oxide_rx.relay.page`: the page (HTML, script, stylesheet);
 - :mod:`~oxide_rx.relay.adapters`: :func:`encode_stream` for one stream in any framework;
 - :mod:`~oxide_rx.relay.serve`: ``oxide-rx serve``.
 """
