@@ -5,9 +5,10 @@
     oxide-rx chat --api responses --events "Hi"
     oxide-rx tui
     oxide-rx mock-server --port 8765
+    oxide-rx serve --port 8080
 
-Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat`` and ``tui`` start the built-in mock
-OpenAI server in-process and say so (on stderr / on screen), so they work offline.
+Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat``, ``tui`` and ``serve`` start the
+built-in mock OpenAI server in-process and say so (on stderr / on screen), so they work offline.
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     mock = commands.add_parser("mock-server", help="run the mock OpenAI server")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8765)
+
+    serve = commands.add_parser(
+        "serve", help="relay generations to browsers, useChat front ends and OpenAI SDKs"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
+    serve.add_argument("--port", type=int, default=8080, help="default 8080 (0: any free)")
+    serve.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL)")
+    serve.add_argument("--model", default=DEFAULT_MODEL, help=f"default {DEFAULT_MODEL}")
+    serve.add_argument("--unwatched-timeout", type=float, default=60.0,
+                       help="stop a generation nobody watched for this many seconds")
     return parser
 
 
@@ -157,6 +168,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "tui":
         return _tui(args)
+    if args.command == "serve":
+        from .relay import RelayPolicy
+        from .relay.serve import serve
+
+        policy = RelayPolicy(unwatched_timeout=args.unwatched_timeout)
+        try:
+            asyncio.run(serve(args.host, args.port, base_url=args.base_url, model=args.model,
+                              policy=policy))
+        except KeyboardInterrupt:
+            return 130
+        return 0
     try:
         return asyncio.run(_chat(args))
     except OxideRxError as exc:

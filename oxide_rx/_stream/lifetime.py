@@ -96,6 +96,11 @@ class StreamHandle(AsyncResource, Generic[_E]):
         return self.headers.get("x-request-id")
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the stream belongs to (where it was opened; read it there)."""
+        return self._done.get_loop()
+
+    @property
     def started(self) -> bool:
         return self._task is not None
 

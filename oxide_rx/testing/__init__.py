@@ -46,7 +46,9 @@ this without code access through headers (the queue is then not consumed):
     ``truncate[=N]`` clean end without the terminal marker (or after N events); ``html``
     200 with a ``text/html`` page; ``wrong_content_type`` 200 ``application/json`` body on a
     stream request; ``chunking=events|whole|N|random[:SEED]`` how bytes are cut into writes;
-    ``headers_delay=S`` sleep before the headers.
+    ``headers_delay=S`` sleep before the headers; ``pace=S`` pause S before every event but
+    the first; ``hold_after=N`` after N events wait for ``release_held()`` (``hold_max=S``,
+    default 60 s, then abort).
     Events count from 0; ``N`` events means "once N events were written".
 
 How each scenario looks on each API (Chat Completions / Responses):
@@ -86,6 +88,10 @@ Bookkeeping, all observed by the server itself:
   accepted since the start; :meth:`MockServer.wait_for_open_connections` waits until exactly
   ``n`` are open. A connection the client closed leaves ``open_connections``; a request that
   leaves ``accepted_connections`` as it was reused a pooled one.
+
+- :meth:`MockServer.model_requests`: the requests to model endpoints (upstream requests made);
+- :attr:`MockServer.held` / :meth:`MockServer.wait_for_held` / :meth:`MockServer.release_held`:
+  streams paused by the ``hold_after`` fault until released.
 
 Every ``wait_*`` takes a ``timeout`` (seconds) and raises ``TimeoutError`` when it passes.
 """

@@ -75,6 +75,12 @@ class Fault:
     """How the body is cut into writes (see :data:`Chunking`)."""
     headers_delay: float = 0.0
     """Sleep this long before sending the response headers."""
+    pace_interval: float = 0.0
+    """Pause this long before every event but the first (a model that takes its time)."""
+    hold_after_events: int | None = None
+    """After this many events, wait for :meth:`MockServer.release_held` before going on."""
+    hold_max: float = 60.0
+    """Longest hold; then the connection is aborted."""
 
     # --- constructors, one knob each -------------------------------------------------------
 
@@ -150,6 +156,21 @@ class Fault:
         """Sleep ``seconds`` before sending the response headers."""
         return cls(headers_delay=seconds)
 
+    @classmethod
+    def pace(cls, seconds: float) -> Fault:
+        """Pause ``seconds`` before every event but the first, as a slow model does."""
+        return cls(pace_interval=seconds)
+
+    @classmethod
+    def hold_after(cls, events: int, *, max_seconds: float = 60.0) -> Fault:
+        """Write ``events`` events, then wait until the test calls
+        :meth:`MockServer.release_held` (or ``max_seconds`` pass: the connection is aborted).
+
+        Unlike :meth:`stall_after` the body goes on once released, so a test can reach a
+        "mid-stream" state by waiting on a condition instead of sleeping.
+        """
+        return cls(hold_after_events=events, hold_max=max_seconds)
+
     # --- combination ------------------------------------------------------------------------
 
     def __or__(self, other: Fault) -> Fault:
@@ -182,7 +203,8 @@ class Fault:
         ``keepalive[=S]``, ``keepalive_max=S``, ``malformed_at=N``, ``invalid_utf8_at=N``,
         ``oversized=BYTES``, ``oversized_at=N``, ``endless_line[=BYTES]``,
         ``gzip_bomb[=BYTES]``, ``truncate[=N]``, ``html``, ``wrong_content_type``,
-        ``chunking=events|whole|N|random[:SEED]``, ``headers_delay=S``.
+        ``chunking=events|whole|N|random[:SEED]``, ``headers_delay=S``, ``pace=S``,
+        ``hold_after=N``, ``hold_max=S``.
         ``N`` counts events, ``S`` is seconds (float). Raises ``ValueError`` on unknown keys.
 
         >>> Fault.parse("stall_after=2; stall_max=0.5").stall_max
@@ -247,6 +269,12 @@ def _parse_item(key: str, value: str) -> Fault:
             return Fault.chunking(_parse_chunking(value))
         case "headers_delay":
             return Fault.delay_headers(float(value))
+        case "pace":
+            return Fault.pace(float(value))
+        case "hold_after":
+            return Fault.hold_after(int(value))
+        case "hold_max":
+            return Fault(hold_max=float(value))
     raise ValueError(f"unknown X-Mock-Fault key {key!r}")
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -43,6 +46,24 @@ class Counters:
         self.disconnects = 0
         self.closing = False
         """Set while the server shuts down: streams it cuts are not client disconnects."""
+        self.held = 0
+        """Bodies waiting at a ``hold_after`` point right now."""
+        self.released = asyncio.Event()
+
+    async def hold(self, client_gone: Callable[[], bool], seconds: float, poll: float) -> bool:
+        """Wait until released (True), or ``seconds`` pass or the client leaves (False)."""
+        self.held += 1
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + seconds
+            while not self.released.is_set():
+                if client_gone() or loop.time() >= deadline:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.released.wait(), poll)
+            return True
+        finally:
+            self.held -= 1
 
     def stream_opened(self) -> None:
         self.open += 1

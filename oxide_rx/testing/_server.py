@@ -160,6 +160,26 @@ class MockServer:
         """Wait until :attr:`disconnects` reaches ``n``; ``TimeoutError`` otherwise."""
         await self._wait(lambda: self._counters.disconnects >= n, timeout)
 
+    @property
+    def held(self) -> int:
+        """Number of bodies waiting at a :meth:`Fault.hold_after` point right now."""
+        return self._counters.held
+
+    async def wait_for_held(self, n: int = 1, timeout: float = 5.0) -> None:
+        """Wait until :attr:`held` reaches ``n``; ``TimeoutError`` otherwise."""
+        await self._wait(lambda: self._counters.held >= n, timeout)
+
+    def release_held(self) -> None:
+        """Let every body held by :meth:`Fault.hold_after` go on (and later ones pass)."""
+        self._counters.released.set()
+
+    def model_requests(self, path: str = "") -> list[RecordedRequest]:
+        """The recorded ``POST`` requests to model endpoints whose path ends with ``path``
+        (``"/chat/completions"``, ``"/responses"``): how many upstream requests were made."""
+        models = ("/v1/chat/completions", "/v1/responses", "/v1/embeddings")
+        return [r for r in self.requests
+                if r.method == "POST" and r.path in models and r.path.endswith(path)]
+
     async def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until no body is being written; ``TimeoutError`` otherwise."""
         await self._wait(lambda: self._counters.open == 0, timeout)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Protocol
 
 import msgspec
@@ -38,6 +38,7 @@ class StreamTracker(Protocol):
     def stream_opened(self) -> None: ...
     def stream_closed(self) -> None: ...
     def client_disconnected(self) -> None: ...
+    async def hold(self, client_gone: Callable[[], bool], seconds: float, poll: float) -> bool: ...
 
 
 class _ClientGone(Exception):
@@ -125,13 +126,27 @@ def _abort(request: web.Request) -> None:
         request.transport.abort()
 
 
-async def _write_events(request: web.Request, sink: _Sink, plan: BodyPlan, fault: Fault) -> None:
+def _client_gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()
+
+
+async def _write_events(
+    request: web.Request, sink: _Sink, plan: BodyPlan, fault: Fault, tracker: StreamTracker
+) -> None:
     frames = _drop_last(plan.frames) if fault.truncate_terminal else iter(plan.frames)
     index = 0
+    interval = max(plan.interval, fault.pace_interval)
     while True:
-        if index and plan.interval:
+        if index and index == fault.hold_after_events:
             await sink.flush()
-            await asyncio.sleep(plan.interval)
+            if not await tracker.hold(lambda: _client_gone(request), fault.hold_max, _POLL):
+                if _client_gone(request):
+                    raise _ClientGone
+                _abort(request)
+                return
+        if index and interval:
+            await sink.flush()
+            await asyncio.sleep(interval)
         if index in (fault.drop_after_events, fault.stall_after_events):
             break
         if index == fault.truncate_after_events:
@@ -212,7 +227,7 @@ async def write_body(
     tracker.stream_opened()
     try:
         await resp.prepare(request)
-        await _write_events(request, _Sink(request, resp, fault), plan, fault)
+        await _write_events(request, _Sink(request, resp, fault), plan, fault, tracker)
     except _ClientGone:
         tracker.client_disconnected()
     except ConnectionError:

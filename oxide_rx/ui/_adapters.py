@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from typing import Any, TypeVar
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, TypeAlias, TypeVar
 
 import msgspec
 from reactivex import Observable
@@ -15,12 +16,47 @@ from ..events import ContentDelta, Done, RefusalDelta, ToolCallDone, Usage
 from ..operators import of_type, sample_ui
 
 __all__ = [
-    "content_deltas", "delta_of", "observe", "snapshot_of", "sse_relay", "text_deltas",
-    "text_snapshots",
+    "LOOP_HELP", "StreamSource", "content_deltas", "delta_of", "observe", "snapshot_of",
+    "sse_relay", "text_deltas", "text_snapshots",
 ]
 
 _T = TypeVar("_T")
 _encode = msgspec.json.Encoder().encode
+
+StreamSource: TypeAlias = (
+    "StreamHandle[Any] | Callable[[], Awaitable[StreamHandle[Any]]]"
+)
+"""A stream, or a function that opens one (called on the loop that consumes it)."""
+
+LOOP_HELP = (
+    "This stream was opened on another event loop than the one reading it. st.write_stream "
+    "(and any framework that runs async generators on a loop of its own) needs the stream "
+    "opened on its loop: pass a function that opens it, e.g. "
+    "ox.ui.text_deltas(lambda: client.chat.completions.create_stream(...)), and create the "
+    "client in that run too (an ox.OpenAI's connections belong to the loop that first used "
+    "it), or open client and stream inside your own async generator."
+)
+
+
+def _foreign_loop(exc: BaseException) -> bool:
+    return "attached to a different loop" in str(exc) or "Event loop is closed" in str(exc)
+
+
+async def _opened(source: StreamSource) -> StreamHandle[Any]:
+    """The stream of ``source``, opened on the running loop; a stream bound to another loop
+    fails here, with :data:`LOOP_HELP`, instead of deep inside aiohttp."""
+    if isinstance(source, StreamHandle):
+        stream = source
+    else:
+        try:
+            stream = await source()
+        except RuntimeError as exc:
+            if _foreign_loop(exc):
+                raise RuntimeError(LOOP_HELP) from exc
+            raise
+    if stream.loop is not asyncio.get_running_loop():
+        raise RuntimeError(LOOP_HELP)
+    return stream
 
 
 def content_deltas(stream: StreamHandle[Any], choice: int = 0) -> Observable[ContentDelta]:
@@ -40,30 +76,38 @@ def snapshot_of(event: ContentDelta) -> str:
     return event.snapshot
 
 
-def text_deltas(stream: StreamHandle[Any], choice: int = 0) -> AsyncGenerator[str, None]:
+async def text_deltas(source: StreamSource, choice: int = 0) -> AsyncGenerator[str, None]:
     """The answer's text pieces, in order: what ``st.write_stream`` concatenates.
 
-    >>> st.write_stream(ox.ui.text_deltas(stream))  # doctest: +SKIP
+    ``source`` is a stream, or a function that opens one: Streamlit runs async generators
+    on an event loop of its own, so open the stream there (see :data:`LOOP_HELP`).
+
+    >>> st.write_stream(ox.ui.text_deltas(                          # doctest: +SKIP
+    ...     lambda: client.chat.completions.create_stream(model=..., messages=...)))
     """
+    stream = await _opened(source)
     deltas = content_deltas(stream, choice).pipe(rx_ops.map(delta_of))
-    return observe(deltas, start=stream.start)
+    async for delta in observe(deltas, start=stream.start):
+        yield delta
 
 
-def text_snapshots(
-    stream: StreamHandle[Any], interval: float = 0.05, choice: int = 0
+async def text_snapshots(
+    source: StreamSource, interval: float = 0.05, choice: int = 0
 ) -> AsyncGenerator[str, None]:
     """The text so far, at most every ``interval`` seconds and always the final text:
-    what Gradio, Panel and NiceGUI generators yield.
+    what Gradio, Panel and NiceGUI generators yield. ``source`` as for :func:`text_deltas`.
 
     >>> async for text in ox.ui.text_snapshots(stream):  # doctest: +SKIP
     ...     yield text
     """
+    stream = await _opened(source)
     # Pace first, then read snapshots: a snapshot costs O(text) to build, so only the
     # deltas that reach the UI should pay for one.
     snapshots = content_deltas(stream, choice).pipe(
         sample_ui(interval), rx_ops.map(snapshot_of)
     )
-    return observe(snapshots, start=stream.start)
+    async for text in observe(snapshots, start=stream.start):
+        yield text
 
 
 def _relay_frame(event: Any) -> bytes | None:
@@ -85,7 +129,7 @@ def _relay_frame(event: Any) -> bytes | None:
     return b"event: " + kind.encode() + b"\ndata: " + _encode(data) + b"\n\n"
 
 
-async def sse_relay(stream: StreamHandle[Any]) -> AsyncGenerator[bytes, None]:
+async def sse_relay(source: StreamSource) -> AsyncGenerator[bytes, None]:
     """Re-serve a stream to a browser as server-sent events (``EventSource`` frames).
 
     Events: ``delta`` / ``refusal`` (``{"text", "choice"}``), ``tool_call``, ``usage``,
@@ -95,7 +139,11 @@ async def sse_relay(stream: StreamHandle[Any]) -> AsyncGenerator[bytes, None]:
 
     >>> StreamingResponse(ox.ui.sse_relay(stream),  # doctest: +SKIP
     ...                   media_type="text/event-stream")
+
+    For ``id:`` lines (resume with ``Last-Event-ID``), reasoning and tool-argument deltas,
+    and the Vercel AI SDK or OpenAI wire formats, see :func:`oxide_rx.relay.encode_stream`.
     """
+    stream = await _opened(source)
     try:
         async for event in observe(stream.events, start=stream.start):
             frame = _relay_frame(event)
