@@ -19,6 +19,7 @@ from . import operators as ops
 from ._client.client import OpenAI
 from ._client.websocket import ResponsesWebSocket
 from ._core.chat import ChatCompletionAccumulator
+from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator
 from ._exceptions import (
     APIConnectionError,
@@ -51,6 +52,7 @@ from .events import (
     Done,
     Event,
     LogprobsDelta,
+    Metrics,
     ReasoningDelta,
     ReasoningDone,
     RefusalDelta,
@@ -81,6 +83,7 @@ __all__ = [
     "Event",
     "InternalServerError",
     "LogprobsDelta",
+    "Metrics",
     "NotFoundError",
     "OpenAI",
     "OxideRxError",
@@ -97,6 +100,7 @@ __all__ = [
     "ResponsesWebSocket",
     "SSEError",
     "StreamHandle",
+    "StreamMetrics",
     "StreamTruncatedError",
     "Timeout",
     "ToolCallDelta",

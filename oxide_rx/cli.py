@@ -25,7 +25,6 @@ from ._exceptions import OxideRxError
 from .events import Chunk, ContentDelta, Event
 from .operators import of_type, smooth
 from .testing import client_or_mock
-from .ui import metrics_of
 
 __all__ = ["main"]
 
@@ -107,7 +106,6 @@ def _wire_json(obj: Any) -> str:
 
 async def _chat(args: argparse.Namespace) -> int:
     async with client_or_mock(args.base_url) as client:
-        started = asyncio.get_running_loop().time()
         if args.api == "responses":
             extra = {"instructions": args.system} if args.system else {}
             stream: Any = await client.responses.create_stream(
@@ -123,7 +121,7 @@ async def _chat(args: argparse.Namespace) -> int:
                 usage["stream_options"] = {"include_usage": True}
             stream = await client.chat.completions.create_stream(model=args.model,
                                                                  messages=messages, **usage)
-        metrics = metrics_of(stream, started_at=started) if args.stats else None
+        metrics = stream.metrics if args.stats else None
         async with stream:
             if args.events:
                 events = stream.events.pipe(smooth()) if args.smooth else stream.events

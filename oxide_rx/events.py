@@ -28,7 +28,7 @@ need not track them; about 0.07 µs to build, which matters when thousands of st
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
 import jiter
 import msgspec
@@ -43,6 +43,7 @@ __all__ = [
     "Done",
     "Event",
     "LogprobsDelta",
+    "Metrics",
     "ReasoningDelta",
     "ReasoningDone",
     "RefusalDelta",
@@ -305,15 +306,66 @@ _LazyRefusalDelta = _lazy(RefusalDelta, "snapshot")
 _LazyReasoningDelta = _lazy(ReasoningDelta, "snapshot")
 _LazyToolCallDelta = _lazy(ToolCallDelta, "arguments_snapshot")
 
+DEFAULT_STALL_THRESHOLD = 1.0
+"""Seconds between two events beyond which the gap counts as a stall. Models stream a token
+every 10-50 ms; a pause of a whole second is something a reader notices."""
+
+
+class Metrics(Event, frozen=True, gc=False, kw_only=True):
+    """How a stream went: latency, throughput and stalls (times in seconds).
+
+    ``time_to_first_token``: from the request to the first output delta (text, refusal,
+    reasoning or tool-call arguments); ``None`` if none arrived.
+    ``tokens_per_second``: output per second of generation (first output delta to the end),
+    counted in ``rate_unit``: ``"tokens"`` when the server reported usage
+    (``completion_tokens`` / ``output_tokens``, kept in ``output_tokens``), else ``"deltas"``
+    (one delta is about one token on OpenAI's streams). ``None`` until there is a window to
+    measure over.
+    ``stalls``: gaps between consecutive events (or the last event and the end) longer than
+    ``stall_threshold``; ``longest_gap`` is the longest gap, stall or not. Waiting for the
+    first event is the time to first token, not a stall.
+
+    >>> Metrics(time_to_first_token=0.4, total_time=2.1, output_deltas=3, stalls=1)
+    ... # doctest: +ELLIPSIS
+    Metrics(time_to_first_token=0.4, tokens_per_second=None, rate_unit='deltas', ...)
+    """
+
+    time_to_first_token: float | None = None
+    tokens_per_second: float | None = None
+    rate_unit: Literal["tokens", "deltas"] = "deltas"
+    output_tokens: int | None = None
+    output_deltas: int = 0
+    events: int = 0
+    stalls: int = 0
+    longest_gap: float = 0.0
+    stall_threshold: float = DEFAULT_STALL_THRESHOLD
+    total_time: float = 0.0
+
+    def summary(self) -> str:
+        """One line for people.
+
+        >>> Metrics(time_to_first_token=0.412, tokens_per_second=52.34, rate_unit="tokens",
+        ...         stalls=1, longest_gap=2.4, total_time=3.1).summary()
+        'TTFT 0.41 s · 52.3 tokens/s · 1 stall (longest gap 2.4 s) · total 3.10 s'
+        """
+        ttft = "-" if self.time_to_first_token is None else f"{self.time_to_first_token:.2f} s"
+        rate = "-" if self.tokens_per_second is None else f"{self.tokens_per_second:.1f}"
+        stalls = f"{self.stalls} stall{'' if self.stalls == 1 else 's'}"
+        if self.stalls:
+            stalls += f" (longest gap {self.longest_gap:.1f} s)"
+        return (f"TTFT {ttft} · {rate} {self.rate_unit}/s · {stalls} · "
+                f"total {self.total_time:.2f} s")
+
+
 ChatEvent: TypeAlias = (
     Chunk | ContentDelta | ContentDone | RefusalDelta | RefusalDone | ToolCallDelta
-    | ToolCallDone | LogprobsDelta | Usage | Done
+    | ToolCallDone | LogprobsDelta | Usage | Done | Metrics
 )
 """Everything a :class:`~oxide_rx.ChatStream` emits."""
 
 ResponseEvent: TypeAlias = (
     responses.ResponseStreamEvent | responses.UnknownEvent
     | ContentDelta | ContentDone | RefusalDelta | RefusalDone | ReasoningDelta | ReasoningDone
-    | ToolCallDelta | ToolCallDone | LogprobsDelta | Usage | Done
+    | ToolCallDelta | ToolCallDone | LogprobsDelta | Usage | Done | Metrics
 )
 """Everything a :class:`~oxide_rx.ResponseStream` emits: the wire events, then helper events."""

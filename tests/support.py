@@ -175,3 +175,11 @@ def response_events(acc: Any, event: Any) -> list[Any]:
     (nothing for a replay the accumulator drops)."""
     helpers = acc.handle_event(event)
     return [] if helpers is None else [event, *helpers]
+
+
+def until_metrics(events: list[Any]) -> list[Any]:
+    """A stream's events without its final ``Metrics`` event, checking that it came exactly
+    once, last (every stream ends with one, before it completes or fails)."""
+    assert events and isinstance(events[-1], ox.Metrics), events[-1:]
+    assert not any(isinstance(event, ox.Metrics) for event in events[:-1])
+    return events[:-1]

@@ -14,7 +14,7 @@ import msgspec
 import openai
 import pytest
 from openai.lib.streaming.chat import ChatCompletionStreamState
-from support import corpus_files, needs_shared
+from support import corpus_files, needs_shared, until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -34,7 +34,7 @@ async def _ours(server: MockServer, scenario: Scenario) -> tuple[list[Any], Any]
     server.enqueue(scenario)
     async with ox.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client:
         stream = await client.chat.completions.create_stream(model="m", messages=MESSAGES)
-        events = [event async for event in stream]
+        events = until_metrics([event async for event in stream])
         return events, await stream.final_completion()
 
 

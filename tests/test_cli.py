@@ -30,7 +30,8 @@ def test_events_prints_every_typed_event_one_per_line() -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Chunk {")
     assert any(line.startswith("ContentDelta(") for line in lines)
-    assert lines[-1].startswith("Done(finish_reason='stop'")
+    assert lines[-2].startswith("Done(finish_reason='stop'")
+    assert lines[-1].startswith("Metrics(time_to_first_token=")
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["chat", "--help"], ["mock-server", "--help"]])

@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 import oxide_rx as ox
+from oxide_rx import Metrics, StreamMetrics
 from oxide_rx.testing import Fault, MockServer, Scenario
-from oxide_rx.ui import Metrics, StreamMetrics
 
 
 def test_time_to_first_token_counts_from_the_start_to_the_first_output() -> None:
@@ -103,36 +103,43 @@ def test_an_owner_that_attached_late_measures_from_the_first_event() -> None:
     assert m.time_to_first_token == pytest.approx(0.5)
 
 
-# -- metrics_of: a recorder attached to a real stream from outside ------------------------------
+# -- stream.metrics: what every stream records, and its Metrics event -------------------------
 
-async def test_metrics_of_a_chat_stream_with_usage() -> None:
+async def test_a_chat_stream_records_its_metrics_and_ends_with_a_metrics_event() -> None:
     async with MockServer() as server, ox.OpenAI(base_url=server.base_url, api_key="k") as client:
         server.enqueue(Scenario.text("Metrics for a short answer, counted in tokens."))
-        started = asyncio.get_running_loop().time()
         stream = await client.chat.completions.create_stream(
             model="m", messages=[], stream_options={"include_usage": True}
         )
-        metrics = ox.ui.metrics_of(stream, started_at=started)
+        seen: list[ox.Metrics] = []
+        order: list[str] = []
+        stream.on(ox.Metrics, seen.append)
+        stream.events.subscribe(lambda e: order.append(type(e).__name__),
+                                on_completed=lambda: order.append("completed"))
         completion = await asyncio.wait_for(stream.final_completion(), 10)
-    frozen = metrics.metrics()
-    assert metrics.finished
+    assert stream.metrics.finished
+    assert seen == [stream.metrics.metrics()]
+    assert order[-2:] == ["Metrics", "completed"]  # the last event, right before the end
+    frozen = seen[0]
     assert completion.usage is not None
     assert frozen.output_tokens == completion.usage.completion_tokens
     assert frozen.rate_unit == "tokens"
     assert frozen.time_to_first_token is not None and frozen.time_to_first_token > 0
     assert frozen.time_to_first_token <= frozen.total_time
-    assert frozen.output_deltas > 3 and frozen.events > frozen.output_deltas
+    # Counted per network read: every payload is an event ([DONE] too); from the read with
+    # the first output on, they are output deltas.
+    assert frozen.events == len([name for name in order if name == "Chunk"]) + 1
+    assert 0 < frozen.output_deltas <= frozen.events
 
 
-async def test_metrics_of_a_responses_stream_counts_output_tokens() -> None:
+async def test_a_responses_stream_counts_output_tokens() -> None:
     async with MockServer() as server, ox.OpenAI(base_url=server.base_url, api_key="k") as client:
         server.enqueue(Scenario.tool_calls([("get_weather", {"city": "Oslo"})]))
         stream = await client.responses.create_stream(model="m", input="Weather?")
-        metrics = ox.ui.metrics_of(stream)
         response = await asyncio.wait_for(stream.final_response(), 10)
     assert response.usage is not None
-    assert metrics.output_tokens == response.usage.output_tokens
-    assert metrics.time_to_first_token is not None  # tool arguments count as output
+    assert stream.metrics.output_tokens == response.usage.output_tokens
+    assert stream.metrics.time_to_first_token is not None  # tool arguments count as output
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -141,18 +148,32 @@ async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
             await asyncio.sleep(0.005)
 
 
-async def test_metrics_of_records_a_stall_and_the_end_of_an_aborted_stream() -> None:
+async def test_an_aborted_stream_records_the_stall_before_it() -> None:
     loop = asyncio.get_running_loop()
     async with MockServer() as server, ox.OpenAI(base_url=server.base_url, api_key="k") as client:
         server.enqueue(Scenario.text("x" * 200, fault=Fault.stall_after(3)))
         stream = await client.chat.completions.create_stream(model="m", messages=[])
-        metrics = ox.ui.metrics_of(stream, stall_threshold=0.05)
+        stream.metrics.stall_threshold = 0.05
         seen: list[float] = []
         stream.on(ox.ContentDelta, lambda _: seen.append(loop.time()))
         stream.start()
         # The server holds the connection after three events: wait until the gap is a stall.
         await _until(lambda: bool(seen) and loop.time() - seen[-1] > 0.1)
         await stream.aclose()
-    assert metrics.finished
-    assert metrics.stalls == 1
-    assert metrics.longest_gap > 0.1
+    assert stream.metrics.finished
+    assert stream.metrics.stalls == 1
+    assert stream.metrics.longest_gap > 0.1
+
+
+def test_reads_count_their_events_and_gaps_between_reads() -> None:
+    m = StreamMetrics(stall_threshold=1.0)
+    m.start(0.0)
+    m.read(0.1, 2, output=False)
+    m.read(0.2, 3, output=True)
+    m.read(0.3, 10, output=True)
+    m.read(1.8, 5, output=True)  # a 1.5 s gap: one stall
+    m.end(1.9)
+    assert (m.time_to_first_token, m.stalls, m.longest_gap) == (0.2, 1, pytest.approx(1.5))
+    frozen = m.metrics()
+    assert (frozen.events, frozen.output_deltas, frozen.rate_unit) == (20, 18, "deltas")
+    assert frozen.tokens_per_second == pytest.approx(18 / 1.7)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CORPUS, ROOT, ClientFactory, corpus_files, needs_shared
+from support import CORPUS, ROOT, ClientFactory, corpus_files, needs_shared, until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -89,10 +89,10 @@ def collect(server: MockServer, make_client: ClientFactory) -> Collect:
             async for event in stream:
                 events.append(event)
         except ox.OxideRxError as exc:
-            return events, stream, exc
+            return until_metrics(events), stream, exc
         finally:
             await client.aclose()
-        return events, stream, None
+        return until_metrics(events), stream, None
 
     return run
 
@@ -207,7 +207,7 @@ async def test_error_recording_raises_from_final_response(
     with pytest.raises(ox.ResponseFailedError) as raised:
         await stream.final_response()
     assert raised.value.code == "insufficient_quota"
-    assert isinstance(seen[-1], rt.ErrorEvent)
+    assert isinstance(until_metrics(seen)[-1], rt.ErrorEvent)
 
 
 @needs_shared
@@ -365,7 +365,8 @@ def test_cli_prints_responses_events_offline() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ResponseCreated {")
-    assert lines[-1] == "Done(finish_reason='completed', choice=0, reason=None)"
+    assert lines[-2] == "Done(finish_reason='completed', choice=0, reason=None)"
+    assert lines[-1].startswith("Metrics(")
 
 
 def test_responses_tools_example_starts_tools_as_calls_complete() -> None:

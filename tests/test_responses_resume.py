@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import ClientFactory
+from support import ClientFactory, until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -35,7 +35,7 @@ def client(make_client: ClientFactory) -> ox.OpenAI:
 
 
 async def _run(stream: ox.ResponseStream) -> list[Any]:
-    return [event async for event in stream]
+    return until_metrics([event async for event in stream])
 
 
 def _shape(events: list[Any]) -> list[Any]:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import ClientFactory
+from support import ClientFactory, until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -43,10 +43,10 @@ async def test_websocket_stream_speaks_the_same_events_as_sse(
     server.enqueue(Scenario.function_calls([("get_weather", '{"city": "Paris"}')]))
     async with await client.responses.connect() as connection:
         stream = await connection.create_stream(model="m", input="weather?")
-        over_ws = [e async for e in stream]
+        over_ws = until_metrics([e async for e in stream])
     server.enqueue(Scenario.function_calls([("get_weather", '{"city": "Paris"}')]))
     sse_stream = await client.responses.create_stream(model="m", input="weather?")
-    over_sse = [e async for e in sse_stream]
+    over_sse = until_metrics([e async for e in sse_stream])
 
     def shape(events: list[Any]) -> list[str]:
         return [type(e).__name__ for e in events]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,10 +59,10 @@ class ChatCompletions:
         """Send prepared parameters as a streaming request (shared with ``oxide_rx.compat``)."""
         params["stream"] = True
         requester = self._requester
+        started = asyncio.get_running_loop().time()
         feed = await requester.open_sse("POST", "/chat/completions", options, body=params)
-        return ChatStream(
-            feed, accumulator, idle_timeout=requester.effective_timeout(options).idle
-        )
+        return ChatStream(feed, accumulator, idle_timeout=requester.effective_timeout(options).idle,
+                          started_at=started)
 
     async def create(self, **params: Any) -> ChatCompletion:
         """A non-streaming completion.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,9 +61,10 @@ class Responses:
         """Send prepared parameters as a streaming request (shared with ``oxide_rx.compat``);
         a background response resumes."""
         params["stream"] = True
+        started = asyncio.get_running_loop().time()
         first = await self._requester.open_sse("POST", "/responses", options, body=params)
         resumes = max_resumes if params.get("background") else 0
-        return self._stream(first, accumulator, resumes, options)
+        return self._stream(first, accumulator, resumes, options, started_at=started)
 
     async def retrieve_stream(
         self,
@@ -99,11 +101,13 @@ class Responses:
         max_resumes: int = DEFAULT_MAX_RESUMES,
     ) -> ResponseStream:
         """``GET /responses/{id}?stream=true`` with prepared options (shared with compat)."""
+        started = asyncio.get_running_loop().time()
         first = await self._open_retrieve(response_id, starting_after, options)
         # Events up to ``starting_after`` count as seen: the stream can resume even before its
         # first event, and a server that replays from the start is filtered client-side.
         accumulator.last_sequence_number = starting_after
-        return self._stream(first, accumulator, max_resumes, options, response_id)
+        return self._stream(first, accumulator, max_resumes, options, response_id,
+                            started_at=started)
 
     async def _open_retrieve(
         self, response_id: str, starting_after: int | None, options: RequestOptions
@@ -122,6 +126,8 @@ class Responses:
         max_resumes: int,
         options: RequestOptions,
         response_id: str | None = None,
+        *,
+        started_at: float,
     ) -> ResponseStream:
         async def reopen(rid: str, after: int | None) -> SSEFeed:
             return await self._open_retrieve(rid, after, options)
@@ -129,7 +135,7 @@ class Responses:
         feed = ResumingFeed(first, accumulator, max_resumes=max_resumes, reopen=reopen,
                             response_id=response_id)
         idle = self._requester.effective_timeout(options).idle
-        return ResponseStream(feed, accumulator, idle_timeout=idle)
+        return ResponseStream(feed, accumulator, idle_timeout=idle, started_at=started_at)
 
     async def connect(
         self,

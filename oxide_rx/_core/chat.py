@@ -226,6 +226,14 @@ class ChatCompletionAccumulator:
         choices = self._choices
         return bool(choices) and all(c.finish_reason is not None for c in choices.values())
 
+    def has_output(self) -> bool:
+        """Whether any output (text, refusal, tool calls, audio) has arrived."""
+        return any(
+            state.content is not None or state.refusal is not None or state.tool_calls
+            or state.function_call is not None or state.audio is not None
+            for state in self._choices.values()
+        )
+
     def current_content(self, choice: int = 0) -> str:
         """The text of ``choice`` so far (``""`` before any)."""
         state = self._choices.get(choice)

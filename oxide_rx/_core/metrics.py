@@ -21,72 +21,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..events import Event
+from ..events import DEFAULT_STALL_THRESHOLD, Metrics
 
 __all__ = ["DEFAULT_STALL_THRESHOLD", "Metrics", "StreamMetrics"]
-
-DEFAULT_STALL_THRESHOLD = 1.0
-"""Seconds between two events beyond which the gap counts as a stall. Models stream a token
-every 10-50 ms; a pause of a whole second is something a reader notices."""
-
-
-class Metrics(Event, frozen=True, gc=False, kw_only=True):
-    """How a stream went: latency, throughput and stalls (times in seconds).
-
-    ``time_to_first_token``: from the request to the first output delta (text, refusal,
-    reasoning or tool-call arguments); ``None`` if none arrived.
-    ``tokens_per_second``: output per second of generation (first output delta to the end),
-    counted in ``rate_unit``: ``"tokens"`` when the server reported usage
-    (``completion_tokens`` / ``output_tokens``, kept in ``output_tokens``), else ``"deltas"``
-    (one delta is about one token on OpenAI's streams). ``None`` until there is a window to
-    measure over.
-    ``stalls``: gaps between consecutive events (or the last event and the end) longer than
-    ``stall_threshold``; ``longest_gap`` is the longest gap, stall or not. Waiting for the
-    first event is the time to first token, not a stall.
-
-    >>> Metrics(time_to_first_token=0.4, total_time=2.1, output_deltas=3, stalls=1)
-    ... # doctest: +ELLIPSIS
-    Metrics(time_to_first_token=0.4, tokens_per_second=None, rate_unit='deltas', ...)
-    """
-
-    fields = (
-        "time_to_first_token",
-        "tokens_per_second",
-        "rate_unit",
-        "output_tokens",
-        "output_deltas",
-        "events",
-        "stalls",
-        "longest_gap",
-        "stall_threshold",
-        "total_time",
-    )
-    time_to_first_token: float | None = None
-    tokens_per_second: float | None = None
-    rate_unit: Literal["tokens", "deltas"] = "deltas"
-    output_tokens: int | None = None
-    output_deltas: int = 0
-    events: int = 0
-    stalls: int = 0
-    longest_gap: float = 0.0
-    stall_threshold: float = DEFAULT_STALL_THRESHOLD
-    total_time: float = 0.0
-
-    def summary(self) -> str:
-        """One line for people.
-
-        >>> Metrics(time_to_first_token=0.412, tokens_per_second=52.34, rate_unit="tokens",
-        ...         stalls=1, longest_gap=2.4, total_time=3.1).summary()
-        'TTFT 0.41 s · 52.3 tokens/s · 1 stall (longest gap 2.4 s) · total 3.10 s'
-        """
-        ttft = "-" if self.time_to_first_token is None else f"{self.time_to_first_token:.2f} s"
-        rate = "-" if self.tokens_per_second is None else f"{self.tokens_per_second:.1f}"
-        stalls = f"{self.stalls} stall{'' if self.stalls == 1 else 's'}"
-        if self.stalls:
-            stalls += f" (longest gap {self.longest_gap:.1f} s)"
-        return (f"TTFT {ttft} · {rate} {self.rate_unit}/s · {stalls} · "
-                f"total {self.total_time:.2f} s")
-
 
 class StreamMetrics:
     """Records one stream's timing from the timestamps its owner passes in.
@@ -156,6 +93,23 @@ class StreamMetrics:
             self._first_output_at = now
         self._output_deltas += 1
 
+    def read(self, now: float, events: int, *, output: bool) -> None:
+        """``events`` events arrived in one network read: what a stream records, once per
+        read rather than once per event. Gaps are measured between reads; ``output`` says
+        whether output had started by the end of this read, and from the read where it did,
+        every event counts as an output delta."""
+        self.event(now)
+        self._events += events - 1
+        if output:
+            if self._first_output_at is None:
+                self._first_output_at = now
+            self._output_deltas += events
+
+    @property
+    def waiting_for_output(self) -> bool:
+        """No output delta has arrived yet."""
+        return self._first_output_at is None
+
     def usage(self, output_tokens: int | None) -> None:
         """The server reported usage: ``completion_tokens`` (chat) / ``output_tokens``."""
         if output_tokens is not None:
@@ -211,6 +165,9 @@ class StreamMetrics:
         if until is None:
             return None
         window = until - self._first_output_at
+        if window <= 0.0 and self._ended_at is not None and self._started_at is not None:
+            # The whole answer came at once (one read): per second of the whole request.
+            window = until - self._started_at
         if window <= 0.0:
             return None
         count = self._output_tokens if self._output_tokens is not None else self._output_deltas

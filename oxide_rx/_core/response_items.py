@@ -125,6 +125,15 @@ class ItemState:
     def placeholder(kind: type, item_id: str | None) -> Any:
         return _PLACEHOLDERS[kind](item_id)
 
+    def has_output(self) -> bool:
+        """Whether any text, reasoning, arguments, code or command has arrived for it."""
+        return (
+            any(part.buffer.length for part in self.parts.values())
+            or any(part.buffer.length for part in self.summaries.values())
+            or (self.buffer is not None and self.buffer.length > 0)
+            or bool(self.commands)
+        )
+
     def stream_buffer(self) -> TextBuffer:
         if self.buffer is None:
             self.buffer = TextBuffer(_stream_text(self.item))

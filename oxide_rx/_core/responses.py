@@ -153,6 +153,10 @@ class ResponseAccumulator:
         """All output text so far, across message items, in output order."""
         return self.response().output_text
 
+    def has_output(self) -> bool:
+        """Whether any output (text, refusal, reasoning, arguments ...) has arrived."""
+        return any(state.has_output() for state in self._items.values())
+
     @property
     def response_id(self) -> str | None:
         """The response's id, once a lifecycle event has carried it."""

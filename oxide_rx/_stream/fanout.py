@@ -30,24 +30,31 @@ Route = tuple[tuple[Sink[Any], Callable[[Any], object]], ...]
 
 
 class TypedCallback:
-    """``stream.on(cls, callback)``: which events, and what to call."""
+    """``stream.on(cls, callback)``: which events, and what to call; ``ends`` (if given)
+    also hears how the stream ended."""
 
-    __slots__ = ("callback", "classes")
+    __slots__ = ("callback", "classes", "ends")
 
     def __init__(
-        self, classes: type[Any] | tuple[type[Any], ...], callback: Callable[[Any], object]
+        self,
+        classes: type[Any] | tuple[type[Any], ...],
+        callback: Callable[[Any], object],
+        ends: Sink[Any] | None = None,
     ) -> None:
         self.classes = classes
         self.callback = callback
+        self.ends = ends
 
     def on_next(self, value: Any) -> None:
         self.callback(value)
 
     def on_error(self, error: Exception) -> None:
-        pass
+        if self.ends is not None:
+            self.ends.on_error(error)
 
     def on_completed(self) -> None:
-        pass
+        if self.ends is not None:
+            self.ends.on_completed()
 
 
 class FanOut(Generic[_E]):

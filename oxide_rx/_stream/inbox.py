@@ -10,7 +10,7 @@ from typing import Generic, Protocol, TypeVar
 
 from reactivex import Observable
 
-__all__ = ["Inbox", "drain", "observe"]
+__all__ = ["Inbox", "drain", "drain_batches", "observe"]
 
 _T = TypeVar("_T")
 
@@ -48,12 +48,13 @@ class Inbox(Generic[_T]):
         self._wake()
 
 
-async def drain(
+async def drain_batches(
     subscribe: Callable[[Inbox[_T]], _Subscription], start: Callable[[], None] | None = None
-) -> AsyncGenerator[_T, None]:
-    """Subscribe an :class:`Inbox`, call ``start`` (if given), then yield what arrives until
-    the source ends; raises the source's error. Leaving the loop early disposes the
-    subscription."""
+) -> AsyncGenerator[list[_T], None]:
+    """Subscribe an :class:`Inbox`, call ``start`` (if given), then yield everything queued
+    since the last step as one list, until the source ends; raises the source's error after
+    the items before it. A consumer that is slower than the source gets bigger lists, never a
+    backlog of steps. Leaving the loop early disposes the subscription."""
     inbox: Inbox[_T] = Inbox()
     subscription = subscribe(inbox)
     try:
@@ -61,18 +62,30 @@ async def drain(
             start()
         items = inbox.items
         while True:
-            while items:
-                yield items.popleft()
-            if inbox.end is not None:
+            if items:
+                batch = list(items)
+                items.clear()
+                yield batch
+            elif inbox.end is not None:
                 break
-            inbox.waiter = asyncio.get_running_loop().create_future()
-            await inbox.waiter
-            inbox.waiter = None
+            else:
+                inbox.waiter = asyncio.get_running_loop().create_future()
+                await inbox.waiter
+                inbox.waiter = None
     finally:
         if inbox.end is None:
             subscription.dispose()
     if inbox.end[0] is not None:
         raise inbox.end[0]
+
+
+async def drain(
+    subscribe: Callable[[Inbox[_T]], _Subscription], start: Callable[[], None] | None = None
+) -> AsyncGenerator[_T, None]:
+    """Like :func:`drain_batches`, one item at a time."""
+    async for batch in drain_batches(subscribe, start):
+        for item in batch:
+            yield item
 
 
 def observe(

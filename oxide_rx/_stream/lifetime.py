@@ -21,18 +21,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from .._core.metrics import StreamMetrics
 from .._exceptions import APIConnectionError, APITimeoutError, OxideRxError, StreamTruncatedError
 from .._pipeline.chains import Chain
 from .._pipeline.sink import Sink
 from .._resource import AsyncResource
 from .._transport.feed import Feed
 from .._transport.watchdog import IdleWatchdog
+from . import text
 from .fanout import FanOut, TypedCallback
 from .inbox import Inbox, drain
 from .pump import close_quietly, push_batches
@@ -73,16 +75,27 @@ class StreamHandle(AsyncResource, Generic[_E]):
 
     _wire_types: tuple[type[Any], ...] = ()
 
-    def __init__(self, feed: Feed, *, idle_timeout: float | None) -> None:
+    def __init__(
+        self, feed: Feed, *, idle_timeout: float | None, started_at: float | None = None
+    ) -> None:
         self._feed = feed
         self._idle_timeout = idle_timeout
+        loop = asyncio.get_running_loop()
+        self._clock = loop.time
+        self.metrics = StreamMetrics()
+        """Time to first token, output rate, stalls and total time, live (read it any time);
+        frozen into a :class:`~oxide_rx.Metrics` event at the end. Recorded once per network
+        read, on the loop's clock, from ``started_at`` (when the request was sent)."""
+        self.metrics.start(loop.time() if started_at is None else started_at)
+        self._watchdog: IdleWatchdog | None = None
+        self._read: tuple[float, int] | None = None  # the read going through the chain
         self.headers: Mapping[str, str] = feed.headers
         """The response headers (case-insensitive for HTTP; not copied)."""
         self._fanout: FanOut[_E] = FanOut(self._subscribers_changed)
         self._chain: Chain | None = None
         self._waiters = 0
         self._task: asyncio.Task[None] | None = None
-        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._done: asyncio.Future[None] = loop.create_future()
         self._error: Exception | None = None
         self._closing = False
         self.events: Observable[_E] = reactivex.create(self._subscribe_rx)
@@ -155,6 +168,27 @@ class StreamHandle(AsyncResource, Generic[_E]):
         """Every event in order, from the start (or from now, if the stream already runs)."""
         return drain(self._attach, self.start)
 
+    def iter_text(self, choice: int = 0) -> AsyncIterator[str]:
+        """The answer's text as it arrives, pulled at the consumer's pace: whatever arrived
+        while the consumer was busy comes as one item. Joined, the items are the whole text.
+        Starts the stream; leaving the loop early stops listening (which aborts the request
+        if nobody else listens); raises what ended the stream, after the text before it.
+
+        >>> async for text in stream.iter_text():  # doctest: +SKIP
+        ...     print(text, end="", flush=True)
+        """
+        return text.iter_text(self._attach, self.start, choice)
+
+    def iter_snapshots(self, choice: int = 0) -> AsyncIterator[str]:
+        """The text so far, each time the consumer asks and new text arrived; the final text
+        last (what Gradio, Panel and NiceGUI generators yield; a slow consumer skips the
+        intermediate texts).
+
+        >>> async for text in stream.iter_snapshots():  # doctest: +SKIP
+        ...     yield text
+        """
+        return text.iter_snapshots(self._attach, self.start, choice)
+
     # -- what subclasses define -----------------------------------------------------------
 
     def _chain_into(self, sink: Sink[_E]) -> Chain:
@@ -162,6 +196,14 @@ class StreamHandle(AsyncResource, Generic[_E]):
 
     def _partial(self) -> Any:
         """The snapshot an error carries."""
+        return None
+
+    def _output_started(self) -> bool:
+        """Whether any output (text, refusal, reasoning, tool arguments) has arrived."""
+        return False
+
+    def _output_tokens(self) -> int | None:
+        """The output token count the server reported, if it did."""
         return None
 
     # -- internals ------------------------------------------------------------------------
@@ -220,10 +262,34 @@ class StreamHandle(AsyncResource, Generic[_E]):
     def _complete(self) -> None:
         self._end(None)
 
+    def _on_read(self, events: int) -> None:
+        """A network read arrived (before it goes through the chain): the clock is read once
+        here. The read is recorded once it went through (:meth:`_record_read`), when the
+        accumulator can tell whether it carried output."""
+        now = self._clock()
+        if self._watchdog is not None:
+            self._watchdog.progress(now)
+        self._record_read()
+        self._read = (now, events)
+
+    def _record_read(self) -> None:
+        read, self._read = self._read, None
+        if read is not None:
+            metrics = self.metrics
+            output = not metrics.waiting_for_output or self._output_started()
+            metrics.read(read[0], read[1], output=output)
+
     def _end(self, error: Exception | None, *, quiet: bool = False) -> None:
         if self._done.done():
             return
         self._error = error
+        metrics = self.metrics
+        self._record_read()
+        metrics.usage(self._output_tokens())
+        metrics.end(self._clock())
+        if self._fanout.observers:
+            # Metrics is a member of both ChatEvent and ResponseEvent.
+            self._fanout.emit(cast(_E, metrics.metrics()))
         self._fanout.end(None if quiet else error)
         self._done.set_result(None)
 
@@ -231,11 +297,11 @@ class StreamHandle(AsyncResource, Generic[_E]):
         task = asyncio.current_task()
         assert task is not None
         watchdog = IdleWatchdog(self._idle_timeout, task) if self._idle_timeout else None
+        self._watchdog = watchdog
         batches = aiter(self._feed)
         done = self._done
         try:
-            await push_batches(batches, ingress, done.done,
-                               None if watchdog is None else watchdog.progress)
+            await push_batches(batches, ingress, done.done, self._on_read)
         except asyncio.CancelledError:
             if watchdog is not None and watchdog.fired and not self._closing:
                 task.uncancel()

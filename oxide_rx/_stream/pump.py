@@ -26,16 +26,17 @@ async def push_batches(
     batches: AsyncIterator[Sequence[_T]],
     sink: Sink[_T],
     ended: Callable[[], bool] = _never,
-    progress: Callable[[], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Push every item of every batch into ``sink`` until the source is exhausted (then
     ``sink.on_completed()``) or ``ended()`` says the sink needs no more (checked after each
-    batch: a sink that ended ignores the rest of its batch). ``progress()`` is called once
-    per batch. Exceptions from the source propagate to the caller."""
+    batch: a sink that ended ignores the rest of its batch). ``progress(len(batch))`` is
+    called as each batch arrives, before it goes through. Exceptions from the source
+    propagate."""
     push = sink.on_next
     async for batch in batches:
         if progress is not None:
-            progress()
+            progress(len(batch))
         for item in batch:
             push(item)
         if ended():

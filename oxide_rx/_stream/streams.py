@@ -28,9 +28,14 @@ class ChatStream(StreamHandle[ChatEvent]):
     _wire_types = (Chunk,)
 
     def __init__(
-        self, feed: Feed, accumulator: ChatCompletionAccumulator, *, idle_timeout: float | None
+        self,
+        feed: Feed,
+        accumulator: ChatCompletionAccumulator,
+        *,
+        idle_timeout: float | None,
+        started_at: float | None = None,
     ) -> None:
-        super().__init__(feed, idle_timeout=idle_timeout)
+        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at)
         self.accumulator = accumulator
         """The sans-IO state the stream's events come from (snapshots live here)."""
 
@@ -39,6 +44,13 @@ class ChatStream(StreamHandle[ChatEvent]):
 
     def _partial(self) -> ChatCompletion:
         return self.accumulator.completion()
+
+    def _output_started(self) -> bool:
+        return self.accumulator.has_output()
+
+    def _output_tokens(self) -> int | None:
+        usage = self.accumulator.usage
+        return None if usage is None else usage.completion_tokens
 
     async def final_completion(self) -> ChatCompletion:
         """Run to the end and return the completion with every choice."""
@@ -64,9 +76,14 @@ class ResponseStream(StreamHandle[ResponseEvent]):
     _wire_types = (*rt.EVENT_CLASSES, rt.UnknownEvent)
 
     def __init__(
-        self, feed: Feed, accumulator: ResponseAccumulator, *, idle_timeout: float | None
+        self,
+        feed: Feed,
+        accumulator: ResponseAccumulator,
+        *,
+        idle_timeout: float | None,
+        started_at: float | None = None,
     ) -> None:
-        super().__init__(feed, idle_timeout=idle_timeout)
+        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at)
         self.accumulator = accumulator
         """The sans-IO state the stream's events come from (snapshots live here)."""
 
@@ -75,6 +92,13 @@ class ResponseStream(StreamHandle[ResponseEvent]):
 
     def _partial(self) -> Response:
         return self.accumulator.response()
+
+    def _output_started(self) -> bool:
+        return self.accumulator.has_output()
+
+    def _output_tokens(self) -> int | None:
+        usage = self.accumulator.response().usage
+        return None if usage is None else usage.output_tokens
 
     async def final_response(self) -> Response:
         """Run to the end and return the response (``response.output_text`` for the text)."""

@@ -26,8 +26,9 @@ class IdleWatchdog:
         self.fired = False
         self.handle = self.loop.call_at(self.last + idle, self._check)
 
-    def progress(self) -> None:
-        self.last = self.loop.time()
+    def progress(self, now: float) -> None:
+        """Something arrived at ``now`` (the loop's time)."""
+        self.last = now
 
     def _check(self) -> None:
         due = self.last + self.idle

@@ -10,25 +10,21 @@ Each adapter subscribes before it starts the stream, so it sees every event, and
 subscription when the consumer stops (``break``, cancellation, client disconnect), which lets
 the stream's lifetime rules abort the request when nobody else listens.
 
-``iter_text`` / ``iter_snapshots`` are the plain iterators (pulled at the consumer's pace);
-``metrics_of`` records time to first token, output rate and stalls (:class:`StreamMetrics`,
-frozen as a :class:`Metrics` event). For Textual, see :mod:`oxide_rx.ui.textual` and the
-``oxide-rx tui`` app in :mod:`oxide_rx.ui.tui` (both need the ``tui`` extra).
+``iter_text`` / ``iter_snapshots`` are the streams' plain iterators (pulled at the consumer's
+pace) as functions. Time to first token, output rate and stalls are on every stream
+(``stream.metrics``, and a :class:`~oxide_rx.Metrics` event at the end). For Textual, see
+:mod:`oxide_rx.ui.textual` and the ``oxide-rx tui`` app in :mod:`oxide_rx.ui.tui` (both need
+the ``tui`` extra).
 """
 
 from __future__ import annotations
 
-from .._core.metrics import Metrics, StreamMetrics
 from ._adapters import observe, sse_relay, text_deltas, text_snapshots
 from ._iterators import iter_snapshots, iter_text
-from ._metrics import metrics_of
 
 __all__ = [
-    "Metrics",
-    "StreamMetrics",
     "iter_snapshots",
     "iter_text",
-    "metrics_of",
     "observe",
     "sse_relay",
     "text_deltas",

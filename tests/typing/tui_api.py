@@ -3,7 +3,7 @@ smooth, metrics and the plain iterators."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from typing import assert_type
 
 from reactivex import Observable
@@ -15,10 +15,10 @@ async def check(client: ox.OpenAI) -> None:
     stream = await client.chat.completions.create_stream(model="m", messages=[])
     smoothed = stream.events.pipe(ox.ops.of_type(ox.ContentDelta), ox.ops.smooth("line"))
     assert_type(smoothed, Observable[ox.ContentDelta])
-    metrics = ox.ui.metrics_of(stream)
-    assert_type(metrics, ox.ui.StreamMetrics)
+    metrics = stream.metrics
+    assert_type(metrics, ox.StreamMetrics)
     assert_type(metrics.time_to_first_token, float | None)
-    assert_type(metrics.metrics(), ox.ui.Metrics)
+    assert_type(metrics.metrics(), ox.Metrics)
     assert_type(metrics.metrics().summary(), str)
-    assert_type(ox.ui.iter_text(stream), AsyncGenerator[str, None])
-    assert_type(ox.ui.iter_snapshots(stream), AsyncGenerator[str, None])
+    assert_type(stream.iter_text(), AsyncIterator[str])
+    assert_type(ox.ui.iter_snapshots(stream), AsyncIterator[str])

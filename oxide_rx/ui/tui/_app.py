@@ -137,7 +137,6 @@ class ChatApp(App[None]):
         turn = TurnView(question, smooth=self.smooth, interval=self.interval)
         self.turns.append(turn)
         await self.query_one("#transcript", VerticalScroll).mount(turn)
-        started = asyncio.get_running_loop().time()
         try:
             stream = await self.conversation.ask(self.connection.client, question)
         except ox.OxideRxError as exc:
@@ -147,9 +146,8 @@ class ChatApp(App[None]):
             await turn.finish("■ stopped")
             raise
         self.stream, self._stopping = stream, False
-        metrics = ox.ui.metrics_of(stream, started_at=started)
         bar = self.query_one(MetricsBar)
-        bar.follow(metrics)
+        bar.follow(stream.metrics)
         turn.follow(stream)
         status, failed = "", False
         try:

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
-from oxide_rx.ui import StreamMetrics
+from oxide_rx import StreamMetrics
 
 __all__ = ["MetricsBar"]
 
