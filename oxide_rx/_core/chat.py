@@ -204,9 +204,13 @@ class ChatCompletionAccumulator:
         *,
         response_format: type | None = None,
         tool_types: Mapping[str, type] | None = None,
+        content_done_first: bool = False,
     ) -> None:
         self.response_format = response_format
         self.tool_types: Mapping[str, type] = tool_types or {}
+        self.content_done_first = content_done_first
+        """A finishing choice emits ``ContentDone`` / ``RefusalDone`` before its last
+        ``ToolCallDone`` s (the official ``openai`` helper's order, for ``oxide_rx.compat``)."""
         self.usage: CompletionUsage | None = None
         """The last non-null usage seen."""
         self._choices: dict[int, _ChoiceState] = {}
@@ -438,12 +442,19 @@ class ChatCompletionAccumulator:
     ) -> None:
         state.finished = True
         incomplete = finish_reason in _INCOMPLETE
+        if self.content_done_first:
+            self._finish_text(state, incomplete, events)
         calls = state.tool_calls
         for index in sorted(calls):
             if not calls[index].done:
                 self._emit_tool_done(state, calls[index], events, incomplete=incomplete)
         if state.function_call is not None and not state.function_call.done:
             self._emit_tool_done(state, state.function_call, events, incomplete=incomplete)
+        if not self.content_done_first:
+            self._finish_text(state, incomplete, events)
+        events.append(Done(finish_reason, choice=state.index))
+
+    def _finish_text(self, state: _ChoiceState, incomplete: bool, events: list[ChatEvent]) -> None:
         if state.content is not None and len(state.content):
             content = state.content.text()
             if self.response_format is not None and state.refusal is None and not incomplete:
@@ -451,7 +462,6 @@ class ChatCompletionAccumulator:
             events.append(ContentDone(content, parsed=state.parsed, choice=state.index))
         if state.refusal is not None:
             events.append(RefusalDone(state.refusal.text(), choice=state.index))
-        events.append(Done(finish_reason, choice=state.index))
 
 
 def _apply_logprobs(state: _ChoiceState, logprobs: ChoiceLogprobs, events: list[ChatEvent]) -> None:

@@ -49,6 +49,7 @@ import msgspec
 
 from oxide_rx import events as ev
 from oxide_rx._core.parsing import parse_as
+from oxide_rx._core.response_lifecycle import LifecycleCheck
 from oxide_rx._core.response_items import (
     DONE_FIELDS,
     STREAMED_KINDS,
@@ -91,8 +92,15 @@ class ResponseAccumulator:
     the first event to start from a resume point: events at or below it are dropped."""
 
     def __init__(
-        self, *, text_format: type | None = None, tool_types: Mapping[str, type] | None = None
+        self, *, text_format: type | None = None, tool_types: Mapping[str, type] | None = None,
+        lenient_events: bool = False, check_lifecycle: bool = False,
     ) -> None:
+        self.lenient_events = lenient_events
+        """Events of a known type with bad fields pass as ``UnknownEvent`` instead of failing
+        the stream (the chain's decode stage reads this; ``oxide_rx.compat`` sets it)."""
+        self.lifecycle = LifecycleCheck() if check_lifecycle else None
+        """With ``check_lifecycle``: the official helper's lifecycle rules, checked before each
+        event (``RuntimeError`` s; see :mod:`oxide_rx._core.response_lifecycle`)."""
         self.text_format = text_format
         self.tool_types: Mapping[str, type] = tool_types or {}
         self.terminal = False
@@ -115,6 +123,8 @@ class ResponseAccumulator:
             if self.last_sequence_number is not None and seq <= self.last_sequence_number:
                 return None
             self.last_sequence_number = seq
+        if self.lifecycle is not None:
+            self.lifecycle.see_event(event)
         self._snapshot = None
         out: _Out = []
         if type(event) is rt.OutputTextDelta:

@@ -49,4 +49,4 @@ def chat_chain(accumulator: ChatCompletionAccumulator, sink: Sink[ChatEvent]) ->
 def responses_chain(accumulator: ResponseAccumulator, sink: Sink[ResponseEvent]) -> Chain:
     """Payloads -> Responses wire events -> themselves + helper events, into ``sink``."""
     accumulate = ResponsesAccumulateStage(accumulator, sink)
-    return Chain(EventDecodeStage(accumulate), accumulate)
+    return Chain(EventDecodeStage(accumulate, lenient=accumulator.lenient_events), accumulate)

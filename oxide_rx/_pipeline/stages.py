@@ -267,10 +267,14 @@ class EventDecodeStage(DecodeStage):
     A ``[DONE]`` payload (an SSE habit some servers keep) ends the stream, as it does for the
     official client; the accumulator then says whether a terminal event had arrived."""
 
-    __slots__ = ()
+    __slots__ = ("lenient",)
 
-    def __init__(self, downstream: Sink[Any], stop: Callable[[], None] = nothing) -> None:
+    def __init__(self, downstream: Sink[Any], stop: Callable[[], None] = nothing, *,
+                 lenient: bool = False) -> None:
         super().__init__(responses.ResponseStreamEvent, None, downstream, stop)
+        self.lenient = lenient
+        """A known event type with bad fields passes as ``UnknownEvent`` (see
+        :func:`~oxide_rx.types.responses.decode_event`) instead of failing the stream."""
 
     def on_next(self, data: Payload) -> None:
         if self.finished:
@@ -282,7 +286,7 @@ class EventDecodeStage(DecodeStage):
                 self._end_at_marker()
                 return
             try:
-                event = responses.decode_event(data)
+                event = responses.decode_event(data, lenient=self.lenient)
             except DecodeError as exc:
                 event = self._decode_replacing(data, exc)
                 if event is None:

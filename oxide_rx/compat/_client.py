@@ -1,238 +1,197 @@
-"""``AsyncOpenAI`` and ``OpenAI``: the official clients' constructors, options and resources.
+"""``AsyncOpenAI`` and ``OpenAI``: the official clients, sending through oxide_rx's core.
 
-Both wrap one core :class:`oxide_rx.OpenAI` (one aiohttp session). The synchronous client runs
-it on a private event-loop thread (:mod:`._loop`).
+They *are* the official classes (subclasses): every resource, signature, overload, default,
+environment variable, ``with_raw_response`` / ``with_streaming_response``, ``copy()`` and
+``TypeError`` for an unknown argument is the official one. One method changes, ``request``:
+the request the official client built goes out through the core requester (aiohttp, core
+retries and deadlines) instead of httpx, and a stream is the core's stream with the official
+objects built from each event's raw payload. The synchronous client runs the core on a private
+event-loop thread (:mod:`._loop`).
 
 >>> client = AsyncOpenAI(api_key="sk-test", base_url="http://127.0.0.1:8765/v1")
->>> client.with_options(timeout=20.0, max_retries=0).max_retries
-0
+>>> isinstance(client, openai.AsyncOpenAI), client.with_options(max_retries=0).max_retries
+(True, 0)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
-from types import TracebackType
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ._base import NOT_GIVEN, NotGiven, Settings, core_timeout
-from ._chat import AsyncChat, Chat
-from ._core import CoreClient
-from ._errors import OpenAIError
+import httpx2
+import openai
+from openai._base_client import AsyncHttpxClientWrapper, SyncHttpxClientWrapper
+from openai._compat import cached_property, model_copy
+from openai._models import FinalRequestOptions
+from openai._streaming import extract_stream_chunk_type
+
+from . import _core
+from ._errors import NotSupportedError, official_error
 from ._loop import LoopThread, loop_thread
-from ._resources import AsyncEmbeddings, AsyncModels, Embeddings, Models
-from ._responses import AsyncResponses, Responses
-from ._unsupported import NotSupportedError, refuse
+from ._resources import AsyncChat, AsyncResponses, Chat, Responses
+from ._streams import AsyncStream, Stream, open_core_stream
 
 __all__ = ["AsyncOpenAI", "OpenAI"]
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_MAX_RETRIES = 2
-_NOT_SUPPORTED_OPTIONS = ("http_client", "workload_identity", "provider", "data_residency")
+_T = TypeVar("_T")
+log = logging.getLogger("openai._base_client")  # the official client's debug log lines
 
 
-def _resolve(api_key: str | Callable[[], str] | None, organization: str | None,
-             project: str | None, base_url: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
-    for name in _NOT_SUPPORTED_OPTIONS:
-        if extra.get(name) is not None:
-            raise NotSupportedError(f"oxide_rx.compat does not support the {name}= option")
-    if callable(api_key):
-        api_key = api_key()
-    api_key = api_key or os.environ.get("OPENAI_API_KEY")
-    if not api_key:
-        raise OpenAIError(
-            "Missing credentials. Please pass an `api_key`, `workload_identity`, "
-            "`admin_api_key`, or set the `OPENAI_API_KEY` or `OPENAI_ADMIN_KEY` environment "
-            "variable."
-        )
-    if base_url is None or isinstance(base_url, NotGiven):
-        base_url = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    return {
-        "api_key": api_key,
-        "organization": organization or os.environ.get("OPENAI_ORG_ID"),
-        "project": project or os.environ.get("OPENAI_PROJECT_ID"),
-        "base_url": str(base_url),
-    }
+def _refuse_http_client(http_client: object, own: tuple[type, ...]) -> None:
+    # ``copy()`` hands a client's own default httpx client to the copy: that one is fine,
+    # requests never use it. A user's httpx client cannot carry aiohttp's requests.
+    if http_client is not None and not isinstance(http_client, own):
+        raise NotSupportedError(
+            "oxide_rx.compat sends requests with aiohttp: the http_client= option is not "
+            "supported (use timeout=, max_retries=, default_headers= instead)")
 
 
 class _AutoClose:
-    """Closes the session when the event loop that uses it shuts down.
+    """Closes the core session when the event loop that used it shuts down.
 
     ``asyncio.run`` closes every async generator still open on its loop before it returns;
-    one parked generator per loop turns that into "close the session", so a client that was
-    never closed does not leave an unclosed session behind.
+    one parked generator per loop turns that into "close the session", so an ``AsyncOpenAI``
+    never closed leaves no unclosed session behind (the official client warns of none either).
     """
 
-    def __init__(self, core: CoreClient) -> None:
-        self.core = core
-        self.armed: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-            weakref.WeakKeyDictionary())
+    def __init__(self, close: Callable[[], Awaitable[None]]) -> None:
+        self.close = close
+        self.armed: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
     async def arm(self) -> None:
         loop = asyncio.get_running_loop()
         if loop not in self.armed:
-            closer = self._park()
-            self.armed[loop] = closer
-            await closer.__anext__()
+            self.armed.add(loop)
+            parked = self._park()
+            self._parked = parked
+            await parked.__anext__()
 
     async def _park(self) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await self.core.aclose()
+            await self.close()
 
 
-class _ClientBase:
-    """Options shared by both clients; resources are attached by the subclasses."""
+class _Core:
+    """What both clients add to the official one: the core requester and the send path."""
 
-    _settings: Settings
+    _requester_cache: _core.Requester | None = None
+    _requester_url: str = ""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | Callable[[], str] | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        base_url: Any = None,
-        timeout: Any = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        default_query: Mapping[str, object] | None = None,
-        webhook_secret: str | None = None,
-        **options: Any,
-    ) -> None:
-        config = _resolve(api_key, organization, project, base_url, options)
-        core = CoreClient(
-            **config,
-            timeout=core_timeout(timeout),
-            max_retries=max_retries,
-            default_headers=dict(default_headers or {}),
-            default_query={k: str(v) for k, v in (default_query or {}).items()},
+    @property
+    def _requester(self) -> _core.Requester:
+        base = str(cast(Any, self).base_url)
+        if self._requester_cache is None or base != self._requester_url:
+            self._requester_cache = _core.new_requester(base)
+            self._requester_url = base
+        return self._requester_cache
+
+    def _sending(self, options: FinalRequestOptions) -> tuple[httpx2.Request, _core.Sending]:
+        client = cast(Any, self)
+        request: httpx2.Request = client._build_request(options)
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/"):
+            raise NotSupportedError("oxide_rx.compat does not send multipart (file) uploads")
+        base = str(client.base_url).rstrip("/")
+        url = str(request.url.copy_with(query=None))
+        if not url.startswith(base):
+            raise NotSupportedError(f"oxide_rx.compat only sends requests under {base}")
+        content = request.read()
+        timeout = options.timeout if not isinstance(options.timeout, openai.NotGiven) \
+            else client.timeout
+        sending = _core.Sending(
+            method=request.method,
+            path=url[len(base):],
+            headers=dict(request.headers),
+            query=dict(request.url.params),
+            body=_core.decode_body(content) if content else None,
+            timeout=_core.timeout_of(timeout),
+            max_retries=options.get_max_retries(client.max_retries),
         )
-        self.webhook_secret = webhook_secret or os.environ.get("OPENAI_WEBHOOK_SECRET")
-        self._init(Settings(core), _AutoClose(core))
+        log.debug("Sending HTTP Request: %s %s", request.method, request.url)
+        return request, sending
 
-    def _init(self, settings: Settings, lifetime: _AutoClose) -> None:
-        self._settings = settings
-        self._lifetime = lifetime
+    async def _send(self, options: FinalRequestOptions, stream: bool,
+                    stream_cls: type[Any] | None) -> tuple[httpx2.Request, Any]:
+        """The reply (non-streaming) or the compat stream, official errors raised."""
+        request, sending = self._sending(options)
+        closer = vars(self).get("_closer")
+        if closer is not None:
+            await closer.arm()
+        try:
+            if stream:
+                item_type = extract_stream_chunk_type(stream_cls) if stream_cls else object
+                return request, await open_core_stream(self._requester, sending, request,
+                                                       item_type)
+            reply = await _core.request(self._requester, sending)
+        except _core.OxideRxError as exc:
+            raise official_error(self, exc, request) from None
+        log.debug("HTTP Response: %s %s %i", request.method, request.url, reply.status)
+        log.debug("request_id: %s", reply.headers.get("x-request-id"))
+        return request, httpx2.Response(reply.status, headers=reply.headers,
+                                        content=reply.body, request=request)
 
-    # -- the official client's attributes ----------------------------------------------------
-
-    @property
-    def api_key(self) -> str:
-        return self._settings.core.api_key or ""
-
-    @property
-    def organization(self) -> str | None:
-        return self._settings.core.organization
-
-    @property
-    def project(self) -> str | None:
-        return self._settings.core.project
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.core.base_url + "/"
-
-    @property
-    def max_retries(self) -> int:
-        retries = self._settings.max_retries
-        return self._settings.core.max_retries if retries is None else retries
-
-    @property
-    def timeout(self) -> Any:
-        return self._settings.timeout or self._settings.core.timeout
-
-    def _copy_settings(
-        self,
-        *,
-        api_key: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        base_url: Any = None,
-        timeout: Any = NOT_GIVEN,
-        max_retries: Any = NOT_GIVEN,
-        default_headers: Mapping[str, str] | None = None,
-        set_default_headers: Mapping[str, str] | None = None,
-        default_query: Mapping[str, object] | None = None,
-        set_default_query: Mapping[str, object] | None = None,
-        **options: Any,
-    ) -> tuple[Settings, _AutoClose]:
-        if default_headers is not None and set_default_headers is not None:
-            raise ValueError("The `default_headers` and `set_default_headers` arguments are "
-                             "mutually exclusive")
-        if default_query is not None and set_default_query is not None:
-            raise ValueError("The `default_query` and `set_default_query` arguments are "
-                             "mutually exclusive")
-        old = self._settings
-        core, lifetime = old.core, self._lifetime
-        if api_key or organization or project or base_url is not None or any(
-                options.get(name) is not None for name in _NOT_SUPPORTED_OPTIONS):
-            config = _resolve(api_key or core.api_key, organization or core.organization,
-                              project or core.project, base_url or core.base_url, options)
-            core = CoreClient(**config, timeout=core.timeout, max_retries=core.max_retries,
-                              default_headers=core.default_headers,
-                              default_query=core.default_query)
-            lifetime = _AutoClose(core)
-        headers = dict(set_default_headers) if set_default_headers is not None else {
-            **old.headers, **(default_headers or {})}
-        query_source = set_default_query if set_default_query is not None else {
-            **old.query, **(default_query or {})}
-        settings = Settings(
-            core,
-            timeout=old.timeout if isinstance(timeout, NotGiven) else core_timeout(timeout),
-            max_retries=old.max_retries if isinstance(max_retries, NotGiven) else max_retries,
-            headers=headers,
-            query={k: str(v) for k, v in query_source.items()},
-        )
-        return settings, lifetime
-
-    def __getattr__(self, name: str) -> Any:
-        raise refuse(f"client.{name}", name)
+    async def _aclose_core(self) -> None:
+        if self._requester_cache is not None:
+            await self._requester_cache.aclose()
 
 
-class AsyncOpenAI(_ClientBase):
-    """The official ``AsyncOpenAI`` surface over oxide_rx's core.
+class AsyncOpenAI(_Core, openai.AsyncOpenAI):
+    """The official ``AsyncOpenAI``, on oxide_rx's core.
 
     >>> client = AsyncOpenAI()                                        # doctest: +SKIP
-    >>> completion = await client.chat.completions.create(            # doctest: +SKIP
-    ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+    >>> stream = await client.chat.completions.create(                # doctest: +SKIP
+    ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}], stream=True)
+    >>> async for chunk in stream:                                    # doctest: +SKIP
+    ...     print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def _init(self, settings: Settings, lifetime: _AutoClose) -> None:
-        super()._init(settings, lifetime)
-        settings.before = lifetime.arm
-        self.chat = AsyncChat(settings)
-        self.responses = AsyncResponses(settings)
-        self.models = AsyncModels(settings)
-        self.embeddings = AsyncEmbeddings(settings)
+    if not TYPE_CHECKING:  # type checkers see the official constructor
 
-    def with_options(self, **options: Any) -> AsyncOpenAI:
-        """A client with some options changed, sharing this one's connection pool."""
-        settings, lifetime = self._copy_settings(**options)
-        copy = object.__new__(AsyncOpenAI)
-        copy.webhook_secret = self.webhook_secret
-        copy._init(settings, lifetime)
-        return copy
+        def __init__(self, **options: Any) -> None:
+            _refuse_http_client(options.get("http_client"), (AsyncHttpxClientWrapper,))
+            super().__init__(**options)
+            self._closer = _AutoClose(self._aclose_core)
 
-    copy = with_options
+    @cached_property
+    def chat(self) -> AsyncChat:  # type: ignore[override]
+        return AsyncChat(self)
+
+    @cached_property
+    def responses(self) -> AsyncResponses:  # type: ignore[override]
+        return AsyncResponses(self)
+
+    async def request(  # type: ignore[override]
+        self,
+        cast_to: type[_T],
+        options: FinalRequestOptions,
+        *,
+        stream: bool = False,
+        stream_cls: type[Any] | None = None,
+    ) -> Any:
+        cast_to = self._maybe_override_cast_to(cast_to, options)
+        options = await self._prepare_options(model_copy(options))
+        if options.idempotency_key is None and options.method.lower() != "get":
+            options.idempotency_key = self._idempotency_key()
+        _, result = await self._send(options, stream, stream_cls)
+        if stream:
+            return AsyncStream(result)
+        return await self._process_response(cast_to=cast_to, options=options, response=result,
+                                            stream=False, stream_cls=stream_cls)
 
     async def close(self) -> None:
         """Close the connection pool."""
-        await self._settings.core.aclose()
-
-    async def __aenter__(self) -> AsyncOpenAI:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.close()
+        await self._aclose_core()
+        await super().close()
 
 
-class OpenAI(_ClientBase):
-    """The official synchronous ``OpenAI`` surface: the async core on a private loop thread.
+class OpenAI(_Core, openai.OpenAI):
+    """The official synchronous ``OpenAI``: the async core on a private loop thread, so it
+    works from any thread, including one of an application that runs its own asyncio loop.
 
     >>> client = OpenAI()                                             # doctest: +SKIP
     >>> for chunk in client.chat.completions.create(                  # doctest: +SKIP
@@ -240,36 +199,44 @@ class OpenAI(_ClientBase):
     ...     print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def _init(self, settings: Settings, lifetime: _AutoClose) -> None:
-        super()._init(settings, lifetime)
-        runner: LoopThread = loop_thread()
-        self._runner = runner
-        core = settings.core
-        runner.at_exit(core.aclose)
-        self.chat = Chat(settings, runner)
-        self.responses = Responses(settings, runner)
-        self.models = Models(settings, runner)
-        self.embeddings = Embeddings(settings, runner)
+    _runner: LoopThread
 
-    def with_options(self, **options: Any) -> OpenAI:
-        """A client with some options changed, sharing this one's connection pool."""
-        settings, lifetime = self._copy_settings(**options)
-        copy = object.__new__(OpenAI)
-        copy.webhook_secret = self.webhook_secret
-        copy._init(settings, lifetime)
-        return copy
+    if not TYPE_CHECKING:  # type checkers see the official constructor
 
-    copy = with_options
+        def __init__(self, **options: Any) -> None:
+            _refuse_http_client(options.get("http_client"), (SyncHttpxClientWrapper,))
+            super().__init__(**options)
+            self._runner = loop_thread()
+            self._runner.at_exit(self._aclose_core)
+
+    @cached_property
+    def chat(self) -> Chat:  # type: ignore[override]
+        return Chat(self)
+
+    @cached_property
+    def responses(self) -> Responses:  # type: ignore[override]
+        return Responses(self)
+
+    def request(  # type: ignore[override]
+        self,
+        cast_to: type[_T],
+        options: FinalRequestOptions,
+        *,
+        stream: bool = False,
+        stream_cls: type[Any] | None = None,
+    ) -> Any:
+        cast_to = self._maybe_override_cast_to(cast_to, options)
+        options = self._prepare_options(model_copy(options))
+        if options.idempotency_key is None and options.method.lower() != "get":
+            options.idempotency_key = self._idempotency_key()
+        _, result = self._runner.run(self._send(options, stream, stream_cls))
+        if stream:
+            return Stream(result, self._runner)
+        return self._process_response(cast_to=cast_to, options=options, response=result,
+                                      stream=False, stream_cls=stream_cls)
 
     def close(self) -> None:
         """Close the connection pool."""
-        core = self._settings.core
-        self._runner.forget(core.aclose)
-        self._runner.run(core.aclose())
-
-    def __enter__(self) -> OpenAI:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+        self._runner.forget(self._aclose_core)
+        self._runner.run(self._aclose_core())
+        super().close()

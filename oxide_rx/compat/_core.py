@@ -1,144 +1,147 @@
-"""Where the compat layer meets the core: the only module that reaches into oxide_rx internals.
+"""Where compat meets the core: the only module that reaches into oxide_rx internals.
 
-Requests go through the client's requester; streams are the core's
-:class:`~oxide_rx.ChatStream` / :class:`~oxide_rx.ResponseStream` with their accumulators and
-pipelines, opened through ``open_stream`` / ``open_retrieve_stream``. The official objects
-keep every key the API sent (``"logprobs": null`` ...), which the wire Structs drop, so a
-:class:`RawTap` subscribed first to each stream's wire events holds the payload (``raw``) of
-the event being processed: the helper events it causes reach the compat layer right after,
-while the tap still holds it.
+An official request (URL, headers, JSON body, all built by the official client) is sent by the
+core requester (:mod:`oxide_rx._transport.requester`: aiohttp session, retries before the
+response head, deadlines, the core error tree). Streams are the core's
+:class:`~oxide_rx.ChatStream` / :class:`~oxide_rx.ResponseStream` with their accumulators; the
+official objects are built from each wire event's ``raw`` payload.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from .._client.client import OpenAI as CoreClient
-from .._client.options import split_request_options as _split_options
+from .._client.chat import ChatCompletions
+from .._client.responses import Responses
 from .._core.chat import ChatCompletionAccumulator
+from .._core.response_lifecycle import LifecycleCheck
 from .._core.responses import ResponseAccumulator
-from .._core.schema import response_format_param, strict_schema, text_format_param
-from .._exceptions import ResponseFailedError
-from .._stream.inbox import Inbox, observe
+from .._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    OxideRxError,
+    ResponseFailedError,
+    StreamTruncatedError,
+)
 from .._stream.lifetime import StreamHandle
 from .._stream.streams import ChatStream, ResponseStream
-from .._transport.requester import RequestOptions
-from .._transport.timeouts import Timeout as CoreTimeout
-from ..events import Chunk
-from ..types import responses as rt
+from .._transport.bodies import read_json_body
+from .._transport.requester import Requester, RequestOptions
+from .._transport.timeouts import Timeout
+from ..events import (
+    Chunk,
+    ContentDelta,
+    ContentDone,
+    LogprobsDelta,
+    RefusalDelta,
+    RefusalDone,
+    ToolCallDelta,
+    ToolCallDone,
+)
+from ..types import responses as wire_responses
 
-__all__ = ["ChatCompletionAccumulator", "ChatStream", "CoreClient", "CoreTimeout", "Inbox",
-           "RawTap", "ResponseFailedError", "ResponseStream", "StreamHandle", "decode_json",
-           "observe", "open_chat", "open_responses", "request_json", "response_format_param",
-           "split_request_options", "strict_schema", "text_format_param", "wire_to_builtins"]
+__all__ = [
+    "APIConnectionError", "APIStatusError", "APITimeoutError", "ChatCompletionAccumulator",
+    "ChatStream", "Chunk", "ContentDelta", "ContentDone", "LogprobsDelta", "OxideRxError",
+    "RefusalDelta", "RefusalDone", "Reply", "Requester", "ResponseAccumulator",
+    "ResponseFailedError", "ResponseStream", "Sending", "StreamHandle", "StreamTruncatedError",
+    "ToolCallDelta", "ToolCallDone", "WIRE_EVENT_TYPES", "check_lifecycle", "decode_body",
+    "new_requester", "open_chat", "open_responses", "request", "timeout_of",
+]
 
-decode_json = msgspec.json.Decoder().decode
+WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
+"""Every Responses wire event class (each has ``.raw``, the server's payload)."""
 
-
-class RawTap:
-    """Holds the payload of the wire event the stream is processing right now."""
-
-    __slots__ = ("data",)
-
-    def __init__(self) -> None:
-        self.data = "{}"
-
-    def __call__(self, event: Any) -> None:
-        raw = event.raw
-        self.data = raw.decode("utf-8", "replace") if raw is not None else "{}"
-
-    def decoded(self) -> Any:
-        return decode_json(self.data)
-
-
-def split_request_options(params: dict[str, Any]) -> dict[str, Any]:
-    """The core's per-request options, as a dict compat can adjust."""
-    options = _split_options(params)
-    return {"timeout": options.timeout, "max_retries": options.max_retries,
-            "extra_headers": options.extra_headers, "query": options.extra_query}
+_decode = msgspec.json.Decoder().decode
+# Headers aiohttp sets itself for what it actually sends (and decompresses what it asked for).
+_TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection",
+                                "accept-encoding"})
 
 
-def _options(options: Mapping[str, Any] | None) -> RequestOptions:
-    options = options or {}
-    return RequestOptions(options.get("timeout"), options.get("max_retries"),
-                          options.get("extra_headers"), options.get("query"))
+def timeout_of(value: Any) -> Timeout | None:
+    """The core deadlines for an official ``timeout`` (seconds, ``httpx.Timeout``, ``None``)."""
+    if value is None:
+        return Timeout(connect=None, headers=None, idle=None)
+    if isinstance(value, (int, float)):
+        return Timeout.coerce(float(value))
+    read = getattr(value, "read", 600.0)
+    return Timeout(connect=getattr(value, "connect", 5.0), headers=read, idle=read)
 
 
-async def request_json(client: CoreClient, method: str, path: str, body: Any = None,
-                       options: Mapping[str, Any] | None = None) -> Any:
-    """A non-streaming call: the decoded JSON body (plain dicts and lists)."""
-    raw = await client._requester.request_json(method, path, _options(options), body=body)
-    return decode_json(raw)
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """One official request as the core sends it."""
+
+    method: str
+    path: str
+    """Relative to the requester's base URL (``/chat/completions``)."""
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: Any
+    timeout: Timeout | None
+    max_retries: int
+
+    def options(self) -> RequestOptions:
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _TRANSPORT_HEADERS}
+        return RequestOptions(self.timeout, self.max_retries, headers, dict(self.query) or None)
 
 
-async def open_chat(
-    client: CoreClient, body: dict[str, Any], options: Mapping[str, Any]
-) -> tuple[ChatStream, RawTap]:
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A non-streaming answer: status, headers and the raw body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def new_requester(base_url: str) -> Requester:
+    """A requester with no credentials of its own: the official headers carry them."""
+    return Requester(base_url=base_url.rstrip("/"))
+
+
+async def request(requester: Requester, sending: Sending) -> Reply:
+    """Send a non-streaming request (core retries and errors); the raw answer."""
+    options = sending.options()
+    response = await requester.send(sending.method, sending.path, options, body=sending.body)
+    body = await read_json_body(response, requester.effective_timeout(options),
+                                requester.max_event_size)
+    return Reply(response.status, dict(response.headers), body)
+
+
+async def open_chat(requester: Requester, sending: Sending,
+                    accumulator: ChatCompletionAccumulator) -> ChatStream:
     """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet."""
-    stream = await client.chat.completions.open_stream(
-        body, _options(options), ChatCompletionAccumulator()
-    )
-    tap = RawTap()
-    stream.on(Chunk, tap)
-    return stream, tap
+    return await ChatCompletions(requester).open_stream(
+        dict(sending.body), sending.options(), accumulator)
 
 
-async def open_responses(
-    client: CoreClient,
-    options: Mapping[str, Any],
-    *,
-    body: dict[str, Any] | None = None,
-    response_id: str | None = None,
-    starting_after: int | None = None,
-) -> tuple[ResponseStream, RawTap]:
-    """``POST /responses`` (``body``) or ``GET /responses/{id}?stream=true`` (``response_id``).
-
-    A background response resumes after a dropped connection, as the core's streams do.
-    """
-    if response_id is None:
-        assert body is not None
-        stream = await client.responses.open_stream(
-            body, _options(options), ResponseAccumulator()
-        )
-    else:
-        stream = await client.responses.open_retrieve_stream(
-            response_id, _options(options), ResponseAccumulator(),
-            starting_after=starting_after,
-        )
-    tap = RawTap()
-    stream.on((*rt.EVENT_CLASSES, rt.UnknownEvent), tap)
-    return stream, tap
+async def open_responses(requester: Requester, sending: Sending,
+                         accumulator: ResponseAccumulator) -> ResponseStream:
+    """``POST /responses`` (streamed), or ``GET /responses/{id}?stream=true``: a core stream
+    that resumes a background response after a dropped connection, as the core's do."""
+    resource = Responses(requester)
+    if sending.method == "GET":
+        response_id = sending.path.rsplit("/", 1)[-1]
+        query = {k: v for k, v in sending.query.items() if k not in ("stream", "starting_after")}
+        after = sending.query.get("starting_after")
+        options = RequestOptions(sending.timeout, sending.max_retries,
+                                 sending.options().extra_headers, query or None)
+        return await resource.open_retrieve_stream(
+            response_id, options, accumulator,
+            starting_after=None if after is None else int(after))
+    return await resource.open_stream(dict(sending.body), sending.options(), accumulator)
 
 
-# -- wire Structs to API-shaped data --------------------------------------------------------
+def check_lifecycle(accumulator: ResponseAccumulator) -> None:
+    """Turn the official helper's lifecycle rules on (``check_lifecycle=True``)."""
+    accumulator.lifecycle = LifecycleCheck()
 
-# Fields the accumulators add to wire Structs that the API never sends.
-_NOT_WIRE = frozenset({"parsed", "parsed_arguments"})
 
-
-def wire_to_builtins(obj: Any) -> Any:
-    """API-shaped data from a wire Struct: keys as the API names them, ``None`` fields left out.
-
-    >>> from oxide_rx.types.chat import ChatCompletionMessage
-    >>> wire_to_builtins(ChatCompletionMessage(role="assistant", content="Hi"))
-    {'role': 'assistant', 'content': 'Hi'}
-    """
-    if isinstance(obj, msgspec.Struct):
-        cls = type(obj)
-        out: dict[str, Any] = {}
-        config = cls.__struct_config__
-        if config.tag_field is not None:
-            out[config.tag_field] = config.tag
-        for name, key in zip(cls.__struct_fields__, cls.__struct_encode_fields__, strict=True):
-            value = getattr(obj, name)
-            if value is not None and name not in _NOT_WIRE:
-                out[key] = wire_to_builtins(value)
-        return out
-    if isinstance(obj, list):
-        return [wire_to_builtins(item) for item in obj]
-    if isinstance(obj, dict):
-        return {key: wire_to_builtins(item) for key, item in obj.items()}
-    return obj
+def decode_body(body: bytes) -> Any:
+    return _decode(body)

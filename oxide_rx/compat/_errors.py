@@ -1,225 +1,57 @@
-"""The official exception tree, and the translation from oxide_rx's errors into it.
+"""Core errors as the official exceptions, and what compat refuses.
 
-Names, base classes, messages and attributes follow the official package: ``message``,
-``body`` (the API's ``error`` object), ``code``, ``param``, ``type``, ``request``; status errors
-add ``status_code``, ``request_id`` and ``response``. ``request`` and ``response`` are small
-stand-ins (method and URL; status code and headers), not httpx objects.
+The official client's own code builds each status error (``_make_status_error_from_response``:
+its class per status, its message, ``body``, ``code``, ``request_id``, ``response``) from the
+answer the core requester read; connection failures and deadlines become
+``APIConnectionError`` / ``APITimeoutError`` carrying the official request; an ``{"error": ...}``
+frame inside a stream is the official ``APIError`` with the frame's message and body.
 
->>> try:
-...     raise translate(core.NotFoundError("Error code: 404 - gone", status_code=404,
-...                                        body={"message": "gone", "code": "nope"}))
-... except NotFoundError as exc:
-...     print(exc.status_code, exc.code, repr(exc))
-404 nope NotFoundError('Error code: 404 - gone')
+>>> isinstance(NotSupportedError("x"), NotImplementedError)
+True
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Any
 
-import oxide_rx as core
+import httpx2
+import openai
 
-__all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APIResponseValidationError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConflictError",
-    "ContentFilterFinishReasonError",
-    "InternalServerError",
-    "LengthFinishReasonError",
-    "NotFoundError",
-    "OpenAIError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "Request",
-    "Response",
-    "UnprocessableEntityError",
-    "translate",
-]
+from . import _core
+
+__all__ = ["NotSupportedError", "official_error"]
 
 
-class Request:
-    """What a request was: ``method`` and ``url`` (the stand-in for ``httpx.Request``)."""
+class NotSupportedError(NotImplementedError, AttributeError):
+    """A part of the official surface compat does not implement (named in the message).
 
-    def __init__(self, method: str = "", url: str = "") -> None:
-        self.method = method
-        self.url = url
-        self.headers: dict[str, str] = {}
-
-    def __repr__(self) -> str:
-        return f"<Request({self.method!r}, {self.url!r})>"
+    Also an ``AttributeError``, so ``hasattr(...)`` is simply ``False``.
+    """
 
 
-class Response:
-    """What came back: ``status_code`` and ``headers`` (the stand-in for ``httpx.Response``)."""
-
-    def __init__(self, status_code: int, headers: dict[str, str] | None = None,
-                 request: Request | None = None) -> None:
-        self.status_code = status_code
-        self.headers = headers or {}
-        self.request = request or Request()
-
-    def close(self) -> None:
-        """Nothing to release: the stream that owns the connection closes it."""
-
-    def __repr__(self) -> str:
-        return f"<Response [{self.status_code}]>"
-
-
-class OpenAIError(Exception):
-    """Base of every error the compat layer raises."""
+def official_error(client: Any, exc: _core.OxideRxError, request: httpx2.Request) -> Exception:
+    """The exception the official client raises where the core raised ``exc``."""
+    if isinstance(exc, _core.APIStatusError):
+        response = httpx2.Response(exc.status_code, headers=exc.headers,
+                                   content=_body_text(exc), request=request)
+        error: Exception = client._make_status_error_from_response(response)
+        return error
+    if isinstance(exc, _core.APITimeoutError):
+        return openai.APITimeoutError(request=request)
+    if isinstance(exc, _core.ResponseFailedError):
+        return openai.APIError(exc.message, request, body=exc.body)
+    if isinstance(exc, _core.APIConnectionError):
+        return openai.APIConnectionError(request=request)
+    return openai.APIError(str(exc), request, body=None)
 
 
-class APIError(OpenAIError):
-    """The API said no, or the exchange broke."""
-
-    message: str
-    request: Request
-    body: object | None
-    code: str | None = None
-    param: str | None = None
-    type: str | None
-
-    def __init__(self, message: str, request: Request | None = None, *,
-                 body: object | None) -> None:
-        super().__init__(message)
-        self.request = request or Request()
-        self.message = message
-        self.body = body
-        if isinstance(body, dict):
-            code = body.get("code")
-            param = body.get("param")
-            kind = body.get("type")
-            self.code = None if code is None else str(code)
-            self.param = None if param is None else str(param)
-            self.type = None if kind is None else str(kind)
-        else:
-            self.code = None
-            self.param = None
-            self.type = None
-
-
-class APIResponseValidationError(APIError):
-    """The API's data does not have the expected shape."""
-
-    def __init__(self, response: Response, body: object | None, *,
-                 message: str | None = None) -> None:
-        super().__init__(message or "Data returned by API invalid for expected schema.",
-                         response.request, body=body)
-        self.response = response
-        self.status_code = response.status_code
-
-
-class APIStatusError(APIError):
-    """An HTTP 4xx or 5xx answer (after retries)."""
-
-    response: Response
-    status_code: int
-    request_id: str | None
-
-    def __init__(self, message: str, *, response: Response, body: object | None) -> None:
-        super().__init__(message, response.request, body=body)
-        self.response = response
-        self.status_code = response.status_code
-        self.request_id = response.headers.get("x-request-id")
-
-
-class APIConnectionError(APIError):
-    """Connecting failed, or the connection broke mid-exchange."""
-
-    def __init__(self, *, message: str = "Connection error.",
-                 request: Request | None = None) -> None:
-        super().__init__(message, request, body=None)
-
-
-class APITimeoutError(APIConnectionError):
-    """A deadline passed."""
-
-    def __init__(self, request: Request | None = None) -> None:
-        super().__init__(message="Request timed out.", request=request)
-
-
-class BadRequestError(APIStatusError):
-    status_code: Literal[400] = 400
-
-
-class AuthenticationError(APIStatusError):
-    status_code: Literal[401] = 401
-
-
-class PermissionDeniedError(APIStatusError):
-    status_code: Literal[403] = 403
-
-
-class NotFoundError(APIStatusError):
-    status_code: Literal[404] = 404
-
-
-class ConflictError(APIStatusError):
-    status_code: Literal[409] = 409
-
-
-class UnprocessableEntityError(APIStatusError):
-    status_code: Literal[422] = 422
-
-
-class RateLimitError(APIStatusError):
-    status_code: Literal[429] = 429
-
-
-class InternalServerError(APIStatusError):
-    """HTTP >= 500."""
-
-
-class LengthFinishReasonError(OpenAIError):
-    """Structured output cannot be parsed: the completion hit the length limit."""
-
-    def __init__(self, *, completion: Any) -> None:
-        message = "Could not parse response content as the length limit was reached"
-        if completion.usage:
-            message += f" - {completion.usage}"
-        super().__init__(message)
-        self.completion = completion
-
-
-class ContentFilterFinishReasonError(OpenAIError):
-    """Structured output cannot be parsed: the content filter stopped the completion."""
-
-    def __init__(self, *, completion: Any = None) -> None:
-        super().__init__(
-            "Could not parse response content as the request was rejected by the content filter",
-        )
-        self.completion = completion
-
-
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
-
-
-def translate(exc: BaseException, request: Request | None = None) -> BaseException:
-    """The official-shaped error for an oxide_rx error (anything else is returned as is)."""
-    if isinstance(exc, OpenAIError) or not isinstance(exc, core.OxideRxError):
-        return exc
-    if isinstance(exc, core.APIStatusError):
-        status = exc.status_code
-        cls = InternalServerError if status >= 500 else _STATUS_CLASSES.get(status, APIStatusError)
-        headers = dict(exc.headers)
-        return cls(exc.message, response=Response(status, headers, request), body=exc.body)
-    if isinstance(exc, core.APITimeoutError):
-        return APITimeoutError(request)
-    if isinstance(exc, core.APIConnectionError):
-        return APIConnectionError(request=request)
-    if isinstance(exc, core.APIError):
-        return APIError(exc.message, request, body=exc.body)
-    return APIError(str(exc), request, body=None)
+def _body_text(exc: _core.APIStatusError) -> str:
+    """The error body as the server sent it (the core keeps its ``error`` object)."""
+    body = exc.body
+    if isinstance(body, dict) and not exc.message.startswith(
+            f"Error code: {exc.status_code} - HTTP {exc.status_code}"):
+        return json.dumps({"error": body})
+    if isinstance(body, (dict, list)):
+        return json.dumps(body)
+    return "" if body is None else str(body)

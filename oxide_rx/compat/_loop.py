@@ -50,6 +50,14 @@ class LoopThread:
             future.cancel()
             raise
 
+    def call(self, function: Callable[[], None]) -> None:
+        """Call ``function`` on the loop thread (it subscribes there) and wait for it."""
+
+        async def call() -> None:
+            function()
+
+        self.run(call())
+
     def at_exit(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``closer()`` on the loop at interpreter exit (closes forgotten sessions)."""
         self._closers.append(closer)

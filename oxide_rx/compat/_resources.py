@@ -1,130 +1,140 @@
-"""``client.models`` and ``client.embeddings``: plain JSON calls.
+"""The official resources whose ``stream()`` helpers run on the core's events.
 
->>> page = await client.models.list()                      # doctest: +SKIP
->>> [model.id for model in page]                           # doctest: +SKIP
+Each ``stream()`` *is* the official method (same signature, same argument checks, same request:
+``super().stream(...)``); only the stream it opens differs: the returned manager is the official
+manager class, whose stream maps the core accumulator's events to the official ones
+(:mod:`._chat_stream`, :mod:`._responses_stream`). Everything else on these resources is
+inherited unchanged.
 """
 
 from __future__ import annotations
 
-import array
-import base64
-from collections.abc import AsyncIterator, Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._base import NotGiven, Settings
-from ._core import request_json
-from ._loop import LoopThread
-from ._models import construct
-from ._unsupported import refuse
+from openai._compat import cached_property
+from openai.lib.streaming.chat import AsyncChatCompletionStreamManager, ChatCompletionStreamManager
+from openai.lib.streaming.responses import AsyncResponseStreamManager, ResponseStreamManager
+from openai.resources.chat import AsyncChat as _AsyncChat
+from openai.resources.chat import AsyncCompletions as _AsyncCompletions
+from openai.resources.chat import Chat as _Chat
+from openai.resources.chat import Completions as _Completions
+from openai.resources.responses import AsyncResponses as _AsyncResponses
+from openai.resources.responses import Responses as _Responses
 
-__all__ = ["AsyncEmbeddings", "AsyncModels", "Embeddings", "Models"]
+from ._chat_stream import AsyncCompatChatStream, CompatChatStream
+from ._responses_stream import AsyncCompatResponseStream, CompatResponseStream
 
+__all__ = ["AsyncChat", "AsyncCompletions", "AsyncResponses", "Chat", "Completions",
+           "Responses"]
 
-class _Api:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    async def _json(self, method: str, path: str, params: Mapping[str, Any]) -> Any:
-        body, options = self.settings.split(params)
-        request = self.settings.request(method, path)
-        return await self.settings.call(
-            request_json(self.settings.core, method, path, body if method == "POST" else None,
-                         options), request)
-
-    async def list_models(self, params: Mapping[str, Any], page: str) -> Any:
-        return construct(page, await self._json("GET", "/models", params))
-
-    async def retrieve_model(self, model: str, params: Mapping[str, Any]) -> Any:
-        return construct("Model", await self._json("GET", f"/models/{model}", params))
-
-    async def embed(self, params: Mapping[str, Any]) -> Any:
-        given = params.get("encoding_format")
-        asked = given is not None and not isinstance(given, NotGiven)
-        # Like the official client: ask for base64 (a quarter of the bytes) unless the caller
-        # chose a format, and hand back floats.
-        data = await self._json("POST", "/embeddings",
-                                params if asked else {**params, "encoding_format": "base64"})
-        if not asked:
-            if not data.get("data"):
-                raise ValueError("No embedding data received")
-            for item in data["data"]:
-                if isinstance(item.get("embedding"), str):
-                    item["embedding"] = array.array(
-                        "f", base64.b64decode(item["embedding"])).tolist()
-        return construct("CreateEmbeddingResponse", data)
+# The official managers keep their arguments in private (name-mangled) attributes; the
+# managers below are the same classes with another stream behind ``with``.
+_CHAT = "_ChatCompletionStreamManager__"
+_ACHAT = "_AsyncChatCompletionStreamManager__"
+_RESP = "_ResponseStreamManager__"
+_ARESP = "_AsyncResponseStreamManager__"
 
 
-class _AsyncModelList:
-    """``await client.models.list()`` gives the page; ``async for`` gives the models."""
-
-    def __init__(self, api: _Api, params: Mapping[str, Any]) -> None:
-        self._api = api
-        self._params = params
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self._api.list_models(self._params, "AsyncPage").__await__()
-
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        page = await self._api.list_models(self._params, "AsyncPage")
-        for model in page.data or []:
-            yield model
-
-
-class AsyncModels:
-    """``client.models`` of :class:`AsyncOpenAI`."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._api = _Api(settings)
-
-    def list(self, **params: Any) -> _AsyncModelList:
-        return _AsyncModelList(self._api, params)
-
-    async def retrieve(self, model: str, **params: Any) -> Any:
-        return await self._api.retrieve_model(model, params)
-
-    def __getattr__(self, name: str) -> Any:
-        raise refuse(f"client.models.{name}", name)
-
-
-class AsyncEmbeddings:
-    """``client.embeddings`` of :class:`AsyncOpenAI`."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._api = _Api(settings)
-
-    async def create(self, **params: Any) -> Any:
-        return await self._api.embed(params)
-
-    def __getattr__(self, name: str) -> Any:
-        raise refuse(f"client.embeddings.{name}", name)
-
-
-class Models:
-    """``client.models`` of the synchronous :class:`OpenAI`."""
-
-    def __init__(self, settings: Settings, runner: LoopThread) -> None:
-        self._api = _Api(settings)
+class _ChatManager(ChatCompletionStreamManager[Any]):
+    def __init__(self, official: Any, runner: Any) -> None:  # noqa: D107
+        vars(self).update(vars(official))
         self._runner = runner
 
-    def list(self, **params: Any) -> Any:
-        return self._runner.run(self._api.list_models(params, "SyncPage"))
-
-    def retrieve(self, model: str, **params: Any) -> Any:
-        return self._runner.run(self._api.retrieve_model(model, params))
-
-    def __getattr__(self, name: str) -> Any:
-        raise refuse(f"client.models.{name}", name)
+    def __enter__(self) -> Any:
+        raw = getattr(self, _CHAT + "api_request")()
+        stream = CompatChatStream(raw, getattr(self, _CHAT + "response_format"),
+                                  getattr(self, _CHAT + "input_tools"), self._runner)
+        setattr(self, _CHAT + "stream", stream)
+        return stream
 
 
-class Embeddings:
-    """``client.embeddings`` of the synchronous :class:`OpenAI`."""
+class _AsyncChatManager(AsyncChatCompletionStreamManager[Any]):
+    def __init__(self, official: Any) -> None:  # noqa: D107
+        vars(self).update(vars(official))
 
-    def __init__(self, settings: Settings, runner: LoopThread) -> None:
-        self._api = _Api(settings)
+    async def __aenter__(self) -> Any:
+        raw = await getattr(self, _ACHAT + "api_request")
+        stream = AsyncCompatChatStream(raw, getattr(self, _ACHAT + "response_format"),
+                                       getattr(self, _ACHAT + "input_tools"))
+        setattr(self, _ACHAT + "stream", stream)
+        return stream
+
+
+class _ResponseManager(ResponseStreamManager[Any]):
+    def __init__(self, official: Any, runner: Any) -> None:  # noqa: D107
+        vars(self).update(vars(official))
         self._runner = runner
 
-    def create(self, **params: Any) -> Any:
-        return self._runner.run(self._api.embed(params))
+    def __enter__(self) -> Any:
+        raw = getattr(self, _RESP + "api_request")()
+        stream = CompatResponseStream(raw, getattr(self, _RESP + "text_format"),
+                                      getattr(self, _RESP + "input_tools"),
+                                      getattr(self, _RESP + "starting_after"), self._runner)
+        setattr(self, _RESP + "stream", stream)
+        return stream
 
-    def __getattr__(self, name: str) -> Any:
-        raise refuse(f"client.embeddings.{name}", name)
+
+class _AsyncResponseManager(AsyncResponseStreamManager[Any]):
+    def __init__(self, official: Any) -> None:  # noqa: D107
+        vars(self).update(vars(official))
+
+    async def __aenter__(self) -> Any:
+        raw = await getattr(self, _ARESP + "api_request")
+        stream = AsyncCompatResponseStream(raw, getattr(self, _ARESP + "text_format"),
+                                           getattr(self, _ARESP + "input_tools"),
+                                           getattr(self, _ARESP + "starting_after"))
+        setattr(self, _ARESP + "stream", stream)
+        return stream
+
+
+class Completions(_Completions):
+    """``client.chat.completions``: the official resource; ``stream()`` on the core's events."""
+
+    if not TYPE_CHECKING:  # type checkers see the official signature
+
+        def stream(self, *args: Any, **kwargs: Any) -> Any:
+            return _ChatManager(super().stream(*args, **kwargs), self._client._runner)
+
+
+class AsyncCompletions(_AsyncCompletions):
+    """``client.chat.completions`` of ``AsyncOpenAI``."""
+
+    if not TYPE_CHECKING:
+
+        def stream(self, *args: Any, **kwargs: Any) -> Any:
+            return _AsyncChatManager(super().stream(*args, **kwargs))
+
+
+class Chat(_Chat):
+    """``client.chat``."""
+
+    @cached_property
+    def completions(self) -> Completions:  # type: ignore[override]
+        return Completions(self._client)
+
+
+class AsyncChat(_AsyncChat):
+    """``client.chat`` of ``AsyncOpenAI``."""
+
+    @cached_property
+    def completions(self) -> AsyncCompletions:  # type: ignore[override]
+        return AsyncCompletions(self._client)
+
+
+class Responses(_Responses):
+    """``client.responses``: the official resource; ``stream()`` on the core's events."""
+
+    if not TYPE_CHECKING:
+
+        def stream(self, *args: Any, **kwargs: Any) -> Any:
+            return _ResponseManager(super().stream(*args, **kwargs), self._client._runner)
+
+
+class AsyncResponses(_AsyncResponses):
+    """``client.responses`` of ``AsyncOpenAI``."""
+
+    if not TYPE_CHECKING:
+
+        def stream(self, *args: Any, **kwargs: Any) -> Any:
+            return _AsyncResponseManager(super().stream(*args, **kwargs))
+

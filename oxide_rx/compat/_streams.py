@@ -1,308 +1,280 @@
-"""``Stream`` / ``AsyncStream``: the official iteration surface over a core stream.
+"""``AsyncStream`` / ``Stream``: the official raw-stream classes over a core stream.
 
-A :class:`Relay` subscribes to the core stream's hot event observable and turns each core
-event into official objects with a *converter*, on the event loop's thread, as the event is
-emitted (so snapshots are exact). The objects go into a *sink*: an asyncio queue for
-:class:`AsyncStream`, a thread-safe queue for the synchronous :class:`Stream` (whose consumer
-thread then never waits on a coroutine per item).
+A compat stream *is* an ``openai.AsyncStream`` / ``openai.Stream`` (subclass): ``isinstance``,
+``stream.response`` (status and headers), ``close()``, ``with`` blocks and iteration behave as
+the official ones. Underneath, the core stream reads and decodes (aiohttp, the SSE decoder,
+msgspec, the accumulator); a :class:`Pipe` on the loop's thread queues the events a consumer
+wants, and each official object is built from its event's raw payload when it is taken
+(:func:`._objects.from_json`), on the consumer's thread.
 
-A converter may queue a :class:`~._models.Deferred` instead of an object: everything the
-object depends on, captured at that event, with the object built when the consumer takes it.
-A network read delivers dozens of events at once, and queued objects that the garbage
-collector tracks would make it run (and promote them) again and again; what is queued is not
-tracked.
-
-Both iterate once, close the connection on ``close()`` / leaving ``with``, and raise the
-official exceptions (:func:`~._errors.translate`).
+How a stream ends is the official client's: the body ending without ``[DONE]`` ends the
+iteration quietly; a broken connection raises ``APIConnectionError``; a Chat Completions
+``{"error": ...}`` frame raises ``APIError``; Responses ``error`` / ``response.failed`` events
+are delivered as events (the official raw stream does not raise on them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import queue
+import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Generic, TypeVar
 
-import msgspec
-from reactivex import abc
+import httpx2
+import openai
+from typing_extensions import Self
 
-from ._core import StreamHandle
-from ._errors import Request, Response, translate
-from ._lazy import Deferred, settle
+from . import _core
+from ._errors import NotSupportedError, official_error
 from ._loop import LoopThread
+from ._objects import from_json
 
-__all__ = [
-    "AsyncStream", "AsyncStreamManager", "Converter", "Relay", "Stream", "StreamManager",
-]
+__all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "open_core_stream"]
 
 _T = TypeVar("_T")
+_END = object()
+_CLEAN_END = "The stream ended before"  # the core's truncation at a clean end of body
 
 
-class Converter(Protocol):
-    """Turns core events into official objects or :class:`Deferred` ones (on the loop thread)."""
+class Opened:
+    """A core stream, opened (response head in) but not started, and what to build from it."""
 
-    def on_event(self, event: Any) -> Sequence[Any]: ...
-    def on_end(self, error: BaseException | None) -> tuple[list[Any], BaseException | None]:
-        """Items still pending and the error to raise (``None``: end normally)."""
-        ...
+    def __init__(self, core: _core.StreamHandle[Any], request: httpx2.Request,
+                 item_type: Any, kind: str) -> None:
+        self.core = core
+        self.request = request
+        self.item_type = item_type
+        self.kind = kind
+        """``"chat"`` or ``"responses"``."""
+        self.response = httpx2.Response(200, headers=dict(core.headers), request=request)
+
+    def wire_types(self) -> tuple[type, ...]:
+        return (_core.Chunk,) if self.kind == "chat" else _core.WIRE_EVENT_TYPES
+
+    def build(self, event: Any) -> Any:
+        """The official object for a core wire event (``Chunk`` or a Responses event)."""
+        raw = event.raw
+        if raw is None:
+            raw = b"{}"
+        elif b'"error"' in raw:
+            raise_error_frame(raw, self.request)
+        return from_json(self.item_type, raw)
+
+    def end_error(self, error: Exception | None) -> Exception | None:
+        """What the official client raises where the core stream ended with ``error``."""
+        if error is None:
+            return None
+        if isinstance(error, _core.StreamTruncatedError) and str(error).startswith(_CLEAN_END):
+            return None
+        if self.kind == "responses" and isinstance(error, _core.ResponseFailedError):
+            return None
+        if isinstance(error, _core.OxideRxError):
+            return official_error(None, error, self.request)
+        return error
 
 
-class _AsyncSink:
-    __slots__ = ("end", "items", "waiter")
+def raise_error_frame(raw: bytes, request: httpx2.Request) -> None:
+    """The official raw stream raises ``APIError`` for any event with a truthy ``error``
+    key (a Responses ``error`` event included), before building it."""
+    data = _core.decode_body(raw)
+    if isinstance(data, dict) and data.get("error"):
+        error = data["error"]
+        message = error.get("message") if isinstance(error, dict) else None
+        if not message or not isinstance(message, str):
+            message = "An error occurred during streaming"
+        raise openai.APIError(message=message, request=request, body=error)
 
-    def __init__(self) -> None:
+
+async def open_core_stream(requester: _core.Requester, sending: _core.Sending,
+                           request: httpx2.Request, item_type: Any) -> Opened:
+    """Open the core stream for an official streaming request."""
+    path = sending.path
+    if path == "/chat/completions" and sending.method == "POST":
+        accumulator = _core.ChatCompletionAccumulator()
+        return Opened(await _core.open_chat(requester, sending, accumulator), request,
+                      item_type, "chat")
+    if path == "/responses" or (sending.method == "GET" and path.startswith("/responses/")):
+        accumulator = _core.ResponseAccumulator(lenient_events=True)
+        core = await _core.open_responses(requester, sending, accumulator)
+        return Opened(core, request, item_type, "responses")
+    raise NotSupportedError(f"oxide_rx.compat does not stream {sending.method} {path}")
+
+
+class Pipe:
+    """Core events for one consumer: subscribed on the loop's thread, taken on the
+    consumer's. ``keep`` selects the events (wire events for a raw stream, everything for a
+    helper stream); ``waker`` is called after each event (the sync side's queue put)."""
+
+    def __init__(self, opened: Opened, keep: tuple[type, ...] | None,
+                 capture: Callable[[Any], Any] | None = None) -> None:
+        self.opened = opened
+        self.keep = keep
+        self.capture = capture
+        """Called on the loop's thread per kept event: what the consumer gets instead (a
+        helper stream pairs an event with the accumulator's state at that moment)."""
         self.items: deque[Any] = deque()
+        self.end: tuple[Exception | None] | None = None
+        self.wake: Callable[[], None] = _nothing
+
+    def start(self) -> None:
+        """Subscribe and start the core stream (on the loop's thread)."""
+        core = self.opened.core
+        core.events.subscribe(self._on_next, self._on_error, self._on_completed)
+        core.start()
+
+    def _on_next(self, event: Any) -> None:
+        keep = self.keep
+        if keep is None or isinstance(event, keep):
+            capture = self.capture
+            self.items.append(event if capture is None else capture(event))
+            self.wake()
+
+    def _on_error(self, error: Exception) -> None:
+        self.end = (error,)
+        self.wake()
+
+    def _on_completed(self) -> None:
+        self.end = (None,)
+        self.wake()
+
+
+def _nothing() -> None:
+    return None
+
+
+class AsyncPuller:
+    """Takes a pipe's events on the event loop (the async consumer)."""
+
+    def __init__(self, pipe: Pipe) -> None:
+        self.pipe = pipe
         self.waiter: asyncio.Future[None] | None = None
-        self.end: tuple[BaseException | None] | None = None
-
-    def put(self, item: Any) -> None:
-        self.items.append(item)
-        self._wake()
-
-    def finish(self, error: BaseException | None) -> None:
-        if self.end is None:
-            self.end = (error,)
-        self._wake()
+        self.started = False
+        pipe.wake = self._wake
 
     def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait(self) -> Any:
-        """The next item, once there is one (``__anext__`` takes a queued one without this)."""
-        while not self.items:
-            if self.end is not None:
-                if self.end[0] is not None:
-                    raise self.end[0]
-                raise StopAsyncIteration
+    async def next_event(self) -> Any:
+        """The next core event, or ``_END``; raises the official error of a failed end."""
+        pipe = self.pipe
+        if not self.started:
+            self.started = True
+            pipe.start()
+        items = pipe.items
+        while not items:
+            if pipe.end is not None:
+                error = pipe.opened.end_error(pipe.end[0])
+                if error is not None:
+                    raise error
+                return _END
             self.waiter = asyncio.get_running_loop().create_future()
             try:
                 await self.waiter
             finally:
                 self.waiter = None
-        return self.items.popleft()
+        return items.popleft()
+
+    async def aclose(self) -> None:
+        await self.pipe.opened.core.aclose()
 
 
-class _End(msgspec.Struct, gc=False):
-    error: BaseException | None
+class ThreadPuller:
+    """Takes a pipe's events on a blocking consumer's thread (the sync client)."""
+
+    def __init__(self, pipe: Pipe, runner: LoopThread) -> None:
+        self.pipe = pipe
+        self.runner = runner
+        self.signals: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.started = False
+        pipe.wake = self._wake
+
+    def _wake(self) -> None:
+        self.signals.put(None)
+
+    def next_event(self) -> Any:
+        pipe = self.pipe
+        if not self.started:
+            self.started = True
+            self.runner.call(pipe.start)
+        items = pipe.items
+        while True:
+            if items:
+                return items.popleft()  # deque operations are atomic under the GIL
+            if pipe.end is not None and not items:
+                error = pipe.opened.end_error(pipe.end[0])
+                if error is not None:
+                    raise error
+                return _END
+            self.signals.get()
+
+    def close(self) -> None:
+        self.runner.run(self.pipe.opened.core.aclose())
 
 
-class _ThreadSink:
-    __slots__ = ("ended", "queue")
+class AsyncStream(openai.AsyncStream[_T], Generic[_T]):
+    """The official ``AsyncStream`` over a core stream (``async for chunk in stream``)."""
 
-    def __init__(self) -> None:
-        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.ended = False
+    def __init__(self, opened: Opened) -> None:  # noqa: D107 - no super(): no httpx body
+        self.response = opened.response
+        self._opened = opened
+        self._puller = AsyncPuller(Pipe(opened, opened.wire_types()))
+        self._iterator = self._events()
 
-    def put(self, item: Any) -> None:
-        self.queue.put(settle(item))  # runs on the loop thread; the consumer is another
-
-    def finish(self, error: BaseException | None) -> None:
-        if not self.ended:
-            self.ended = True
-            self.queue.put(_End(error))
-
-    def get(self) -> Any:
-        item = self.queue.get()
-        if type(item) is _End:
-            self.queue.put(item)  # every later call ends the same way
-            if item.error is not None:
-                raise item.error
-            raise StopIteration
-        if isinstance(item, Deferred):
-            return item.compute()
-        return item
-
-
-class Relay(abc.ObserverBase[Any]):
-    """An Rx observer on a core stream: converts each event and feeds a sink."""
-
-    def __init__(self, converter: Converter, sink: _AsyncSink | _ThreadSink,
-                 request: Request) -> None:
-        self.converter = converter
-        self.sink = sink
-        self.request = request
-        self.done = False
-
-    def on_next(self, event: Any) -> None:
-        if self.done:
-            return
+    async def _events(self) -> AsyncIterator[_T]:
+        next_event, build = self._puller.next_event, self._opened.build
         try:
-            items = self.converter.on_event(event)
-        except BaseException as exc:  # an official error raised by a converter ends the stream
-            self.done = True
-            self.sink.finish(translate(exc, self.request))
-            return
-        for item in items:
-            self.sink.put(item)
-
-    def on_error(self, error: Exception) -> None:
-        self._end(error)
-
-    def on_completed(self) -> None:
-        self._end(None)
-
-    def _end(self, error: BaseException | None) -> None:
-        if self.done:
-            return
-        self.done = True
-        try:
-            items, error = self.converter.on_end(error)
-        except BaseException as exc:
-            items, error = [], exc
-        for item in items:
-            self.sink.put(item)
-        self.sink.finish(None if error is None else translate(error, self.request))
-
-
-class _Base:
-    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request,
-                 sink: _AsyncSink | _ThreadSink) -> None:
-        self._core = core
-        self._converter = converter
-        self._relay = Relay(converter, sink, request)
-        self._started = False
-        self.response = Response(200, {k.lower(): v for k, v in core.headers.items()}, request)
-        """Status code and headers of the HTTP response (``x-request-id`` ...)."""
-
-    def _start_on_loop(self) -> None:
-        if not self._started:
-            self._started = True
-            self._core.events.subscribe(self._relay)
-            self._core.start()
-
-
-class AsyncStream(_Base, Generic[_T]):
-    """An async iterator over a streamed response (``async for chunk in stream``).
-
-    >>> stream = await client.chat.completions.create(..., stream=True)  # doctest: +SKIP
-    >>> async for chunk in stream:                                      # doctest: +SKIP
-    ...     print(chunk.choices[0].delta.content or "", end="")
-    """
-
-    def __init__(
-        self, core: StreamHandle[Any], converter: Converter, request: Request
-    ) -> None:
-        self._sink = _AsyncSink()
-        super().__init__(core, converter, request, self._sink)
-
-    def __aiter__(self) -> AsyncIterator[_T]:
-        return self
+            while (event := await next_event()) is not _END:
+                yield build(event)
+        finally:
+            await self._puller.aclose()
 
     async def __anext__(self) -> _T:
-        items = self._sink.items
-        if items:
-            item = items.popleft()  # the common case: no coroutine and no wait
-        else:
-            self._start_on_loop()
-            try:
-                item = await self._sink.wait()
-            except StopAsyncIteration:
-                raise
-            except BaseException:
-                await self.close()
-                raise
-        if isinstance(item, Deferred):
-            item = item.compute()
-        result: _T = item
-        return result
+        return await self._iterator.__anext__()
+
+    async def __aiter__(self) -> AsyncIterator[_T]:
+        async for item in self._iterator:
+            yield item
+
+    async def __aenter__(self) -> Self:
+        return self
 
     async def close(self) -> None:
         """Close the response and release the connection."""
-        await self._core.aclose()
-
-    aclose = close
-
-    async def __aenter__(self) -> AsyncStream[_T]:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.close()
+        await self._puller.aclose()
 
 
-class Stream(_Base, Generic[_T]):
-    """A blocking iterator over a streamed response (``for chunk in stream``).
+class Stream(openai.Stream[_T], Generic[_T]):
+    """The official blocking ``Stream`` over a core stream on the private loop thread."""
 
-    The core stream runs on the private loop thread; items cross over through a thread-safe
-    queue, so iterating costs no coroutine hand-off per item.
-    """
+    def __init__(self, opened: Opened, runner: LoopThread) -> None:  # noqa: D107
+        self.response = opened.response
+        self._opened = opened
+        self._puller = ThreadPuller(Pipe(opened, opened.wire_types()), runner)
+        self._iterator = self._events()
 
-    def __init__(self, core: StreamHandle[Any], converter: Converter, request: Request,
-                 runner: LoopThread) -> None:
-        self._sink = _ThreadSink()
-        self._runner = runner
-        super().__init__(core, converter, request, self._sink)
-
-    def __iter__(self) -> Iterator[_T]:
-        return self
+    def _events(self) -> Iterator[_T]:
+        next_event, build = self._puller.next_event, self._opened.build
+        try:
+            while (event := next_event()) is not _END:
+                yield build(event)
+        finally:
+            self._puller.close()
 
     def __next__(self) -> _T:
-        if not self._started:
-            self._runner.run(self._start())
-        try:
-            item: _T = self._sink.get()
-        except StopIteration:
-            raise
-        except BaseException:
-            self.close()
-            raise
-        return item
+        return self._iterator.__next__()
 
-    async def _start(self) -> None:
-        self._start_on_loop()
+    def __iter__(self) -> Iterator[_T]:
+        yield from self._iterator
 
     def close(self) -> None:
         """Close the response and release the connection."""
-        self._runner.run(self._core.aclose())
-
-    def __enter__(self) -> Stream[_T]:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+        self._puller.close()
 
 
-class _Closable(Protocol):
-    def close(self) -> Any: ...
-
-
-_S = TypeVar("_S", bound=_Closable)
-
-
-class AsyncStreamManager(Generic[_S]):
-    """``async with client....stream(...) as stream:``: opens on enter, closes on exit."""
-
-    def __init__(self, open_stream: Callable[[], Awaitable[_S]]) -> None:
-        self._open = open_stream
-        self._stream: _S | None = None
-
-    async def __aenter__(self) -> _S:
-        self._stream = await self._open()
-        return self._stream
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        if self._stream is not None:
-            await self._stream.close()
-
-
-class StreamManager(Generic[_S]):
-    """``with client....stream(...) as stream:`` for the synchronous client."""
-
-    def __init__(self, open_stream: Callable[[], _S]) -> None:
-        self._open = open_stream
-        self._stream: _S | None = None
-
-    def __enter__(self) -> _S:
-        self._stream = self._open()
-        return self._stream
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self._stream is not None:
-            self._stream.close()
+def is_end(event: object) -> bool:
+    return event is _END

@@ -267,11 +267,13 @@ RESPONSE_DECODER: msgspec.json.Decoder[Response] = msgspec.json.Decoder(Response
 """Reusable decoder for a ``Response`` body (raises msgspec errors; see :func:`decode_response`)."""
 
 
-def decode_event(data: bytes | str) -> ResponseStreamEvent | UnknownEvent:
+def decode_event(data: bytes | str, *, lenient: bool = False) -> ResponseStreamEvent | UnknownEvent:
     """Decode one event (SSE ``data`` or WebSocket text frame).
 
     An unknown ``type`` gives :class:`UnknownEvent`; a known type with bad fields, or a payload
     that is not a JSON object with a string ``type``, raises :class:`~oxide_rx.DecodeError`.
+    ``lenient``: a known type with bad fields gives :class:`UnknownEvent` too (what a client
+    that must accept everything the official one accepts wants: ``oxide_rx.compat``).
 
     >>> decode_event('{"type":"response.queued","response":{"id":"r"}}').response.id
     'r'
@@ -289,7 +291,7 @@ def decode_event(data: bytes | str) -> ResponseStreamEvent | UnknownEvent:
                           data=data) from invalid
     except msgspec.DecodeError as exc:  # malformed past the point the first decode reached
         raise DecodeError("Responses stream event is not valid JSON", data=data) from exc
-    if probe.type in EVENT_TYPES:
+    if probe.type in EVENT_TYPES and not lenient:
         raise DecodeError(f"Invalid `{probe.type}` event: {invalid}", data=data) from invalid
     seq = probe.sequence_number
     return UnknownEvent(
