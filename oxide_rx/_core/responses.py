@@ -93,8 +93,11 @@ class ResponseAccumulator:
 
     def __init__(
         self, *, text_format: type | None = None, tool_types: Mapping[str, type] | None = None,
-        lenient_events: bool = False, check_lifecycle: bool = False,
+        lenient_events: bool = False, check_lifecycle: bool = False, read_to_end: bool = False,
     ) -> None:
+        self.read_to_end = read_to_end
+        """Terminal events (and ``error``) do not end the stream: it ends with the body, as
+        the official client reads it (``terminal`` stays false; ``failure`` is still set)."""
         self.lenient_events = lenient_events
         """Events of a known type with bad fields pass as ``UnknownEvent`` instead of failing
         the stream (the chain's decode stage reads this; ``oxide_rx.compat`` sets it)."""
@@ -159,6 +162,11 @@ class ResponseAccumulator:
             self._snapshot = self._build()
         return self._snapshot
 
+    def output_item(self, output_index: int) -> Any:
+        """The item at ``output_index`` as accumulated so far (``None`` if none was seen)."""
+        state = self._items.get(output_index)
+        return None if state is None else state.build()
+
     def current_content(self) -> str:
         """All output text so far, across message items, in output order."""
         return self.response().output_text
@@ -181,7 +189,7 @@ class ResponseAccumulator:
     def _on_terminal(self, event: Any, out: _Out) -> None:
         response: rt.Response = event.response
         self._base = self._final = response
-        self.terminal = True
+        self.terminal = not self.read_to_end
         if isinstance(event, rt.ResponseFailed) and self.failure is None:
             error = response.error
             self.failure = ResponseFailedError(
@@ -196,7 +204,7 @@ class ResponseAccumulator:
         out.append(ev.Done(status, reason=reason))
 
     def _on_error(self, event: rt.ErrorEvent, out: _Out) -> None:
-        self.terminal = True
+        self.terminal = not self.read_to_end
         if self.failure is None:
             self.failure = ResponseFailedError(
                 event.effective_message or "The response failed.",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from functools import wraps
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -150,8 +151,9 @@ class AsyncOpenAI(_Core, openai.AsyncOpenAI):
     ...     print(chunk.choices[0].delta.content or "", end="")
     """
 
-    if not TYPE_CHECKING:  # type checkers see the official constructor
+    if not TYPE_CHECKING:  # type checkers (and inspect.signature) see the official one
 
+        @wraps(openai.AsyncOpenAI.__init__)
         def __init__(self, **options: Any) -> None:
             _refuse_http_client(options.get("http_client"), (AsyncHttpxClientWrapper,))
             super().__init__(**options)
@@ -201,8 +203,9 @@ class OpenAI(_Core, openai.OpenAI):
 
     _runner: LoopThread
 
-    if not TYPE_CHECKING:  # type checkers see the official constructor
+    if not TYPE_CHECKING:  # type checkers (and inspect.signature) see the official one
 
+        @wraps(openai.OpenAI.__init__)
         def __init__(self, **options: Any) -> None:
             _refuse_http_client(options.get("http_client"), (SyncHttpxClientWrapper,))
             super().__init__(**options)

@@ -51,6 +51,7 @@ __all__ = [
     "RefusalDelta", "RefusalDone", "Reply", "Requester", "ResponseAccumulator",
     "ResponseFailedError", "ResponseStream", "Sending", "StreamHandle", "StreamTruncatedError",
     "ToolCallDelta", "ToolCallDone", "WIRE_EVENT_TYPES", "check_lifecycle", "decode_body",
+    "compat_response_accumulator", "decode_response_event",
     "new_requester", "open_chat", "open_responses", "request", "timeout_of",
 ]
 
@@ -123,8 +124,10 @@ async def open_chat(requester: Requester, sending: Sending,
 
 async def open_responses(requester: Requester, sending: Sending,
                          accumulator: ResponseAccumulator) -> ResponseStream:
-    """``POST /responses`` (streamed), or ``GET /responses/{id}?stream=true``: a core stream
-    that resumes a background response after a dropped connection, as the core's do."""
+    """``POST /responses`` (streamed), or ``GET /responses/{id}?stream=true``: a core stream.
+
+    No resuming after a dropped connection: the official client does not (its stream ends
+    with the body), and compat changes nothing but speed."""
     resource = Responses(requester)
     if sending.method == "GET":
         response_id = sending.path.rsplit("/", 1)[-1]
@@ -134,8 +137,24 @@ async def open_responses(requester: Requester, sending: Sending,
                                  sending.options().extra_headers, query or None)
         return await resource.open_retrieve_stream(
             response_id, options, accumulator,
-            starting_after=None if after is None else int(after))
-    return await resource.open_stream(dict(sending.body), sending.options(), accumulator)
+            starting_after=None if after is None else int(after), max_resumes=0)
+    return await resource.open_stream(dict(sending.body), sending.options(), accumulator,
+                                      max_resumes=0)
+
+
+def compat_response_accumulator() -> ResponseAccumulator:
+    """The accumulator of a compat Responses stream: it accepts every event the official
+    client accepts and reads to the end of the body, as the official client does."""
+    return ResponseAccumulator(lenient_events=True, read_to_end=True)
+
+
+def decode_response_event(raw: bytes) -> Any:
+    """A Responses wire event from JSON text, leniently (``UnknownEvent`` when it does not
+    match the core's schema), keeping ``raw``."""
+    event = wire_responses.decode_event(raw, lenient=True)
+    if type(event) is not wire_responses.UnknownEvent:
+        msgspec.structs.force_setattr(event, "raw", raw)
+    return event
 
 
 def check_lifecycle(accumulator: ResponseAccumulator) -> None:

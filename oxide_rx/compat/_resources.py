@@ -9,6 +9,7 @@ inherited unchanged.
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from openai._compat import cached_property
@@ -90,8 +91,9 @@ class _AsyncResponseManager(AsyncResponseStreamManager[Any]):
 class Completions(_Completions):
     """``client.chat.completions``: the official resource; ``stream()`` on the core's events."""
 
-    if not TYPE_CHECKING:  # type checkers see the official signature
+    if not TYPE_CHECKING:  # type checkers (and inspect.signature) see the official signature
 
+        @wraps(_Completions.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _ChatManager(super().stream(*args, **kwargs), self._client._runner)
 
@@ -101,6 +103,7 @@ class AsyncCompletions(_AsyncCompletions):
 
     if not TYPE_CHECKING:
 
+        @wraps(_AsyncCompletions.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _AsyncChatManager(super().stream(*args, **kwargs))
 
@@ -126,6 +129,7 @@ class Responses(_Responses):
 
     if not TYPE_CHECKING:
 
+        @wraps(_Responses.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _ResponseManager(super().stream(*args, **kwargs), self._client._runner)
 
@@ -135,6 +139,7 @@ class AsyncResponses(_AsyncResponses):
 
     if not TYPE_CHECKING:
 
+        @wraps(_AsyncResponses.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _AsyncResponseManager(super().stream(*args, **kwargs))
 

@@ -18,7 +18,10 @@ null ``output`` get the items the core's lifecycle check kept.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
+
+import msgspec
 
 from openai._types import Omit
 from openai.lib._parsing._responses import parse_response, parse_text
@@ -47,13 +50,50 @@ def capture(accumulator: Any) -> Any:
     def with_state(event: Any) -> Any:
         kind = getattr(event, "type", None)
         if kind in _BACKFILLED:
-            return (event, lifecycle.finished_output(), lifecycle.all_output())
+            return (event, lifecycle.finished_output(), _all_output(accumulator))
         if kind == "response.output_text.done":
             item = lifecycle.items.get(getattr(event, "output_index", None))
             return (event, item.get("phase") if isinstance(item, dict) else None, None)
         return event
 
     return with_state
+
+
+def _all_output(accumulator: Any) -> list[Any]:
+    """A failed response's output: finished items, else the items as accumulated so far."""
+    lifecycle = accumulator.lifecycle
+    out = []
+    for index in sorted(lifecycle.items.keys() | lifecycle.completed.keys()):
+        if index in lifecycle.completed:
+            out.append(lifecycle.completed[index])
+        else:
+            item = accumulator.output_item(index)
+            out.append(lifecycle.items[index] if item is None else msgspec.to_builtins(item))
+    return out
+
+
+def _foreign(events: Any, accumulator: Any) -> Iterator[Any]:
+    """Items for a raw stream that is not compat's (any iterable of official events, as
+    the official helper accepts): each event goes through the core accumulator here."""
+    with_state = capture(accumulator)
+    for official in events:
+        wire = _core.decode_response_event(official.to_json(indent=None).encode())
+        helpers = accumulator.handle_event(wire)
+        if helpers is not None:
+            yield with_state(wire)
+            yield from helpers
+
+
+async def _aforeign(events: Any, accumulator: Any) -> AsyncIterator[Any]:
+    async for official in events:
+        for item in _foreign((official,), accumulator):
+            yield item
+
+
+def _accumulator() -> Any:
+    accumulator = _core.compat_response_accumulator()
+    _core.check_lifecycle(accumulator)
+    return accumulator
 
 
 class ResponseEvents:
@@ -158,24 +198,37 @@ class AsyncCompatResponseStream(AsyncResponseStream[Any]):
                  starting_after: Any) -> None:
         self._raw_stream = raw
         self._response = raw.response
+        opened = getattr(raw, "_opened", None)
         self._events = ResponseEvents(text_format, input_tools, _starting_after(starting_after),
-                                      raw._opened.request)
-        self._puller = AsyncPuller(_pipe(raw._opened))
+                                      None if opened is None else opened.request)
+        self._puller = None if opened is None else AsyncPuller(_pipe(opened))
         self._iterator = self.__stream__()
 
+    async def _items(self) -> AsyncIterator[Any]:
+        puller = self._puller
+        if puller is None:
+            async for item in _aforeign(self._raw_stream, _accumulator()):
+                yield item
+            return
+        while not is_end(item := await puller.next_event()):
+            yield item
+
     async def __stream__(self) -> Any:  # type: ignore[override]
-        next_event, convert = self._puller.next_event, self._events.convert
+        convert = self._events.convert
         try:
-            while not is_end(item := await next_event()):
+            async for item in self._items():
                 for event in convert(item):
                     yield event
             for event in self._events.flush():
                 yield event
         finally:
-            await self._puller.aclose()
+            await self.close()
 
     async def close(self) -> None:
-        await self._puller.aclose()
+        if self._puller is not None:
+            await self._puller.aclose()
+        else:
+            await self._raw_stream.response.aclose()
 
     async def get_final_response(self) -> ParsedResponse[Any]:
         await self.until_done()
@@ -189,22 +242,34 @@ class CompatResponseStream(ResponseStream[Any]):
                  starting_after: Any, runner: LoopThread) -> None:
         self._raw_stream = raw
         self._response = raw.response
+        opened = getattr(raw, "_opened", None)
         self._events = ResponseEvents(text_format, input_tools, _starting_after(starting_after),
-                                      raw._opened.request)
-        self._puller = ThreadPuller(_pipe(raw._opened), runner)
+                                      None if opened is None else opened.request)
+        self._puller = None if opened is None else ThreadPuller(_pipe(opened), runner)
         self._iterator = self.__stream__()
 
+    def _items(self) -> Iterator[Any]:
+        puller = self._puller
+        if puller is None:
+            yield from _foreign(self._raw_stream, _accumulator())
+            return
+        while not is_end(item := puller.next_event()):
+            yield item
+
     def __stream__(self) -> Any:  # type: ignore[override]
-        next_event, convert = self._puller.next_event, self._events.convert
+        convert = self._events.convert
         try:
-            while not is_end(item := next_event()):
+            for item in self._items():
                 yield from convert(item)
             yield from self._events.flush()
         finally:
-            self._puller.close()
+            self.close()
 
     def close(self) -> None:
-        self._puller.close()
+        if self._puller is not None:
+            self._puller.close()
+        else:
+            self._raw_stream.response.close()
 
     def get_final_response(self) -> ParsedResponse[Any]:
         self.until_done()

@@ -96,8 +96,8 @@ async def open_core_stream(requester: _core.Requester, sending: _core.Sending,
         return Opened(await _core.open_chat(requester, sending, accumulator), request,
                       item_type, "chat")
     if path == "/responses" or (sending.method == "GET" and path.startswith("/responses/")):
-        accumulator = _core.ResponseAccumulator(lenient_events=True)
-        core = await _core.open_responses(requester, sending, accumulator)
+        core = await _core.open_responses(requester, sending,
+                                          _core.compat_response_accumulator())
         return Opened(core, request, item_type, "responses")
     raise NotSupportedError(f"oxide_rx.compat does not stream {sending.method} {path}")
 
