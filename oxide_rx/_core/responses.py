@@ -49,7 +49,6 @@ import msgspec
 
 from oxide_rx import events as ev
 from oxide_rx._core.parsing import parse_as
-from oxide_rx._core.response_lifecycle import LifecycleCheck
 from oxide_rx._core.response_items import (
     DONE_FIELDS,
     STREAMED_KINDS,
@@ -57,6 +56,7 @@ from oxide_rx._core.response_items import (
     PartState,
     call_identity,
 )
+from oxide_rx._core.response_lifecycle import LifecycleCheck
 from oxide_rx._core.text import FOLD
 from oxide_rx._exceptions import DecodeError, ResponseFailedError
 from oxide_rx.events import ResponseEvent

@@ -6,17 +6,15 @@
     from oxide_rx.compat import AsyncOpenAI, OpenAI
 
 The clients *are* the official classes (subclasses), with every resource, signature, type,
-default and exception of the installed ``openai`` package; what they return are the official
-objects (``openai.types...``, ``openai.lib.streaming...`` events). Only the path of a request
-changes: it is sent by oxide_rx's core (aiohttp, the SSE decoder, msgspec, the accumulators),
-and each official object is built from the raw event text by pydantic's compiled validation.
-``import oxide_rx.compat as openai`` also works: every top-level name of ``openai`` is here,
-and the module-level client (``openai.api_key = ...; openai.chat.completions.create(...)``).
+default and exception of the installed ``openai``; they return the official objects
+(``openai.types...``, ``openai.lib.streaming...`` events). Only a request's path changes: the
+core sends it (aiohttp, the SSE decoder, msgspec, the accumulators) and each official object is
+built from the raw event text by pydantic's compiled validation. ``import oxide_rx.compat as
+openai`` works too: every top-level name of ``openai`` is here, and the module-level client
+(``openai.api_key = ...; openai.chat.completions.create(...)``). Needs the ``compat`` extra.
 
-Needs the ``compat`` extra (``pip install 'oxide_rx[compat]'``, which installs ``openai``).
-
->>> from oxide_rx.compat import APIStatusError, AsyncOpenAI
 >>> import openai
+>>> from oxide_rx.compat import APIStatusError, AsyncOpenAI
 >>> APIStatusError is openai.APIStatusError and issubclass(AsyncOpenAI, openai.AsyncOpenAI)
 True
 """
@@ -25,26 +23,25 @@ from __future__ import annotations
 
 try:
     import openai as _openai
-except ImportError as _exc:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError(
-        "oxide_rx.compat needs the official `openai` package: pip install 'oxide_rx[compat]'"
-    ) from _exc
+except ImportError as _exc:
+    raise ImportError("oxide_rx.compat needs the official `openai` package: "
+                      "pip install 'oxide_rx[compat]'") from _exc
 
+import sys as _sys
+from functools import cached_property
 from typing import Any
 
 from openai import *  # noqa: F403 - the official surface, as it is
 from openai import __all__ as _official_all
 from openai import __title__, __version__
 
-from ._client import AsyncOpenAI, OpenAI
+from ._client import AsyncOpenAI as AsyncOpenAI
+from ._client import OpenAI
 from ._errors import NotSupportedError
-from ._module import load_client as _load_client
-from ._module import module_setting_names as _module_setting_names
-from ._streams import AsyncStream, Stream
 
 __all__ = [*_official_all, "NotSupportedError", "__title__", "__version__"]
 
-# Module-level client settings, as ``openai.api_key = ...`` (read when the client is used).
+# The module-level client's settings (``openai.api_key = ...``), read when it is used.
 api_key: str | None = None
 admin_api_key: str | None = None
 organization: str | None = None
@@ -56,13 +53,24 @@ max_retries: int = _openai.DEFAULT_MAX_RETRIES
 default_headers: Any = None
 default_query: Any = None
 
-_ = (AsyncOpenAI, OpenAI, AsyncStream, Stream, _module_setting_names)
+_SETTINGS = ("api_key", "admin_api_key", "organization", "project", "webhook_secret",
+             "base_url", "timeout", "max_retries", "default_headers", "default_query")
+_client: tuple[tuple[Any, ...], OpenAI] | None = None
+
+
+def _load_client() -> OpenAI:
+    """The module-level client for the current settings (made again when one changed)."""
+    global _client
+    settings = tuple(getattr(_sys.modules[__name__], name) for name in _SETTINGS)
+    if _client is None or _client[0] != settings:
+        options = {k: v for k, v in zip(_SETTINGS, settings, strict=True) if v is not None}
+        _client = (settings, OpenAI(**options))
+    return _client[1]
 
 
 def __getattr__(name: str) -> Any:
-    """The module-level client's resources (``chat``, ``responses`` ...), and every other
-    official top-level name (lazily exported ones included)."""
-    client = _load_client()
-    if not name.startswith("_") and hasattr(type(client), name):
-        return getattr(client, name)
+    """The module-level client's resources (``chat``, ``responses`` ...), and the official
+    top-level names ``openai`` exports lazily."""
+    if not name.startswith("_") and isinstance(vars(_openai.OpenAI).get(name), cached_property):
+        return getattr(_load_client(), name)  # a resource: chat, responses, models ...
     return getattr(_openai, name)

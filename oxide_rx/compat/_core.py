@@ -3,8 +3,8 @@
 An official request (URL, headers, JSON body, all built by the official client) is sent by the
 core requester (:mod:`oxide_rx._transport.requester`: aiohttp session, retries before the
 response head, deadlines, the core error tree). Streams are the core's
-:class:`~oxide_rx.ChatStream` / :class:`~oxide_rx.ResponseStream` with their accumulators; the
-official objects are built from each wire event's ``raw`` payload.
+:class:`~oxide_rx.ChatStream` / :class:`~oxide_rx.ResponseStream` with their accumulators, set
+up the way the official client behaves (the accumulator options named below).
 """
 
 from __future__ import annotations
@@ -15,56 +15,31 @@ from typing import Any
 
 import msgspec
 
+from .. import Timeout
 from .._client.chat import ChatCompletions
 from .._client.responses import Responses
 from .._core.chat import ChatCompletionAccumulator
 from .._core.response_lifecycle import LifecycleCheck
 from .._core.responses import ResponseAccumulator
-from .._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    OxideRxError,
-    ResponseFailedError,
-    StreamTruncatedError,
-)
 from .._stream.lifetime import StreamHandle
-from .._stream.streams import ChatStream, ResponseStream
 from .._transport.bodies import read_json_body
 from .._transport.requester import Requester, RequestOptions
-from .._transport.timeouts import Timeout
-from ..events import (
-    Chunk,
-    ContentDelta,
-    ContentDone,
-    LogprobsDelta,
-    RefusalDelta,
-    RefusalDone,
-    ToolCallDelta,
-    ToolCallDone,
-)
 from ..types import responses as wire_responses
 
-__all__ = [
-    "APIConnectionError", "APIStatusError", "APITimeoutError", "ChatCompletionAccumulator",
-    "ChatStream", "Chunk", "ContentDelta", "ContentDone", "LogprobsDelta", "OxideRxError",
-    "RefusalDelta", "RefusalDone", "Reply", "Requester", "ResponseAccumulator",
-    "ResponseFailedError", "ResponseStream", "Sending", "StreamHandle", "StreamTruncatedError",
-    "ToolCallDelta", "ToolCallDone", "WIRE_EVENT_TYPES", "check_lifecycle", "decode_body",
-    "compat_response_accumulator", "decode_response_event",
-    "new_requester", "open_chat", "open_responses", "request", "timeout_of",
-]
+__all__ = ["WIRE_EVENT_TYPES", "Reply", "Requester", "Sending", "StreamHandle",
+           "check_lifecycle", "decode_body", "decode_response_event", "lenient_accumulator",
+           "new_requester", "open_chat", "open_responses", "request", "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
 
-_decode = msgspec.json.Decoder().decode
-# Headers aiohttp sets itself for what it actually sends (and decompresses what it asked for).
+decode_body = msgspec.json.Decoder().decode
+# Headers aiohttp sets itself for what it sends (and it decompresses what it asked for).
 _TRANSPORT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection",
                                 "accept-encoding"})
 
 
-def timeout_of(value: Any) -> Timeout | None:
+def timeout_of(value: Any) -> Timeout:
     """The core deadlines for an official ``timeout`` (seconds, ``httpx.Timeout``, ``None``)."""
     if value is None:
         return Timeout(connect=None, headers=None, idle=None)
@@ -76,20 +51,20 @@ def timeout_of(value: Any) -> Timeout | None:
 
 @dataclass(frozen=True, slots=True)
 class Sending:
-    """One official request as the core sends it."""
+    """One official request as the core sends it (``path`` is relative to the base URL)."""
 
     method: str
     path: str
-    """Relative to the requester's base URL (``/chat/completions``)."""
     headers: Mapping[str, str]
     query: Mapping[str, str]
     body: Any
-    timeout: Timeout | None
+    timeout: Timeout
     max_retries: int
 
-    def options(self) -> RequestOptions:
+    def options(self, query: Mapping[str, str] | None = None) -> RequestOptions:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _TRANSPORT_HEADERS}
-        return RequestOptions(self.timeout, self.max_retries, headers, dict(self.query) or None)
+        query = self.query if query is None else query
+        return RequestOptions(self.timeout, self.max_retries, headers, dict(query) or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,52 +90,46 @@ async def request(requester: Requester, sending: Sending) -> Reply:
     return Reply(response.status, dict(response.headers), body)
 
 
-async def open_chat(requester: Requester, sending: Sending,
-                    accumulator: ChatCompletionAccumulator) -> ChatStream:
+async def open_chat(requester: Requester, sending: Sending) -> StreamHandle[Any]:
     """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet."""
     return await ChatCompletions(requester).open_stream(
-        dict(sending.body), sending.options(), accumulator)
+        dict(sending.body), sending.options(), ChatCompletionAccumulator())
 
 
-async def open_responses(requester: Requester, sending: Sending,
-                         accumulator: ResponseAccumulator) -> ResponseStream:
-    """``POST /responses`` (streamed), or ``GET /responses/{id}?stream=true``: a core stream.
+async def open_responses(requester: Requester, sending: Sending) -> StreamHandle[Any]:
+    """``POST /responses`` (streamed) or ``GET /responses/{id}?stream=true``: a core stream.
 
-    No resuming after a dropped connection: the official client does not (its stream ends
-    with the body), and compat changes nothing but speed."""
+    Its accumulator accepts every event the official client accepts (``lenient_events``) and
+    reads to the end of the body (``read_to_end``); no resuming after a dropped connection
+    (``max_resumes=0``): the official client does neither, and compat changes only speed.
+    """
+    accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
     resource = Responses(requester)
     if sending.method == "GET":
-        response_id = sending.path.rsplit("/", 1)[-1]
         query = {k: v for k, v in sending.query.items() if k not in ("stream", "starting_after")}
         after = sending.query.get("starting_after")
-        options = RequestOptions(sending.timeout, sending.max_retries,
-                                 sending.options().extra_headers, query or None)
         return await resource.open_retrieve_stream(
-            response_id, options, accumulator,
+            sending.path.rsplit("/", 1)[-1], sending.options(query), accumulator,
             starting_after=None if after is None else int(after), max_resumes=0)
     return await resource.open_stream(dict(sending.body), sending.options(), accumulator,
                                       max_resumes=0)
 
 
-def compat_response_accumulator() -> ResponseAccumulator:
-    """The accumulator of a compat Responses stream: it accepts every event the official
-    client accepts and reads to the end of the body, as the official client does."""
-    return ResponseAccumulator(lenient_events=True, read_to_end=True)
+def lenient_accumulator() -> ResponseAccumulator:
+    """For events that do not come from a core stream (a helper over another raw stream)."""
+    accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
+    check_lifecycle(accumulator)
+    return accumulator
+
+
+def check_lifecycle(accumulator: ResponseAccumulator) -> None:
+    """The official helper's lifecycle rules, on (as ``check_lifecycle=True``)."""
+    accumulator.lifecycle = LifecycleCheck()
 
 
 def decode_response_event(raw: bytes) -> Any:
-    """A Responses wire event from JSON text, leniently (``UnknownEvent`` when it does not
-    match the core's schema), keeping ``raw``."""
+    """A Responses wire event from JSON text, leniently, keeping ``raw``."""
     event = wire_responses.decode_event(raw, lenient=True)
     if type(event) is not wire_responses.UnknownEvent:
         msgspec.structs.force_setattr(event, "raw", raw)
     return event
-
-
-def check_lifecycle(accumulator: ResponseAccumulator) -> None:
-    """Turn the official helper's lifecycle rules on (``check_lifecycle=True``)."""
-    accumulator.lifecycle = LifecycleCheck()
-
-
-def decode_body(body: bytes) -> Any:
-    return _decode(body)

@@ -18,7 +18,7 @@ from typing import Any
 import httpx2
 import openai
 
-from . import _core
+import oxide_rx as ox
 
 __all__ = ["NotSupportedError", "official_error"]
 
@@ -30,23 +30,23 @@ class NotSupportedError(NotImplementedError, AttributeError):
     """
 
 
-def official_error(client: Any, exc: _core.OxideRxError, request: httpx2.Request) -> Exception:
+def official_error(client: Any, exc: ox.OxideRxError, request: httpx2.Request) -> Exception:
     """The exception the official client raises where the core raised ``exc``."""
-    if isinstance(exc, _core.APIStatusError):
+    if isinstance(exc, ox.APIStatusError):
         response = httpx2.Response(exc.status_code, headers=exc.headers,
                                    content=_body_text(exc), request=request)
         error: Exception = client._make_status_error_from_response(response)
         return error
-    if isinstance(exc, _core.APITimeoutError):
+    if isinstance(exc, ox.APITimeoutError):
         return openai.APITimeoutError(request=request)
-    if isinstance(exc, _core.ResponseFailedError):
+    if isinstance(exc, ox.ResponseFailedError):
         return openai.APIError(exc.message, request, body=exc.body)
-    if isinstance(exc, _core.APIConnectionError):
+    if isinstance(exc, ox.APIConnectionError):
         return openai.APIConnectionError(request=request)
     return openai.APIError(str(exc), request, body=None)
 
 
-def _body_text(exc: _core.APIStatusError) -> str:
+def _body_text(exc: ox.APIStatusError) -> str:
     """The error body as the server sent it (the core keeps its ``error`` object)."""
     body = exc.body
     if isinstance(body, dict) and not exc.message.startswith(

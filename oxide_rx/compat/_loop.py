@@ -30,6 +30,8 @@ class LoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.stopped = False
+        """Set at interpreter exit: a stream finalized later must not wait on this loop."""
         self.thread = threading.Thread(target=self._main, name="oxide_rx-compat", daemon=True)
         self.thread.start()
 
@@ -42,6 +44,9 @@ class LoopThread:
         if threading.current_thread() is self.thread:
             coro.close()
             raise RuntimeError("the synchronous client cannot be called from its own loop thread")
+        if self.stopped:  # interpreter exit: the loop may never answer again
+            coro.close()
+            raise RuntimeError("the oxide_rx.compat loop thread has stopped")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result()
@@ -68,6 +73,7 @@ class LoopThread:
 
     def _shutdown(self) -> None:
         closers, self._closers = self._closers, []
+        self.stopped = True
 
         async def close_all() -> None:
             for closer in closers:

@@ -1,10 +1,8 @@
 """The official resources whose ``stream()`` helpers run on the core's events.
 
-Each ``stream()`` *is* the official method (same signature, same argument checks, same request:
-``super().stream(...)``); only the stream it opens differs: the returned manager is the official
-manager class, whose stream maps the core accumulator's events to the official ones
-(:mod:`._chat_stream`, :mod:`._responses_stream`). Everything else on these resources is
-inherited unchanged.
+Each ``stream()`` *is* the official method (``super().stream(...)``: same signature, checks and
+request); only the stream behind its manager differs (:mod:`._chat_stream`,
+:mod:`._responses_stream`). Everything else on these resources is inherited unchanged.
 """
 
 from __future__ import annotations
@@ -28,64 +26,59 @@ from ._responses_stream import AsyncCompatResponseStream, CompatResponseStream
 __all__ = ["AsyncChat", "AsyncCompletions", "AsyncResponses", "Chat", "Completions",
            "Responses"]
 
-# The official managers keep their arguments in private (name-mangled) attributes; the
-# managers below are the same classes with another stream behind ``with``.
-_CHAT = "_ChatCompletionStreamManager__"
-_ACHAT = "_AsyncChatCompletionStreamManager__"
-_RESP = "_ResponseStreamManager__"
-_ARESP = "_AsyncResponseStreamManager__"
 
+class _Adopted:
+    """A manager that takes over an official one's arguments (kept in its private,
+    name-mangled attributes) and opens another stream class behind ``with``."""
 
-class _ChatManager(ChatCompletionStreamManager[Any]):
-    def __init__(self, official: Any, runner: Any) -> None:  # noqa: D107
+    _prefix = ""
+
+    def __init__(self, official: Any, runner: Any = None) -> None:
         vars(self).update(vars(official))
         self._runner = runner
 
-    def __enter__(self) -> Any:
-        raw = getattr(self, _CHAT + "api_request")()
-        stream = CompatChatStream(raw, getattr(self, _CHAT + "response_format"),
-                                  getattr(self, _CHAT + "input_tools"), self._runner)
-        setattr(self, _CHAT + "stream", stream)
+    def _arg(self, name: str) -> Any:
+        return getattr(self, self._prefix + name)
+
+    def _opened(self, stream: Any) -> Any:
+        setattr(self, self._prefix + "stream", stream)  # what the official __exit__ closes
         return stream
 
 
-class _AsyncChatManager(AsyncChatCompletionStreamManager[Any]):
-    def __init__(self, official: Any) -> None:  # noqa: D107
-        vars(self).update(vars(official))
-
-    async def __aenter__(self) -> Any:
-        raw = await getattr(self, _ACHAT + "api_request")
-        stream = AsyncCompatChatStream(raw, getattr(self, _ACHAT + "response_format"),
-                                       getattr(self, _ACHAT + "input_tools"))
-        setattr(self, _ACHAT + "stream", stream)
-        return stream
-
-
-class _ResponseManager(ResponseStreamManager[Any]):
-    def __init__(self, official: Any, runner: Any) -> None:  # noqa: D107
-        vars(self).update(vars(official))
-        self._runner = runner
+class _ChatManager(_Adopted, ChatCompletionStreamManager[Any]):
+    _prefix = "_ChatCompletionStreamManager__"
 
     def __enter__(self) -> Any:
-        raw = getattr(self, _RESP + "api_request")()
-        stream = CompatResponseStream(raw, getattr(self, _RESP + "text_format"),
-                                      getattr(self, _RESP + "input_tools"),
-                                      getattr(self, _RESP + "starting_after"), self._runner)
-        setattr(self, _RESP + "stream", stream)
-        return stream
+        return self._opened(CompatChatStream(
+            self._arg("api_request")(), self._arg("response_format"), self._arg("input_tools"),
+            self._runner))
 
 
-class _AsyncResponseManager(AsyncResponseStreamManager[Any]):
-    def __init__(self, official: Any) -> None:  # noqa: D107
-        vars(self).update(vars(official))
+class _AsyncChatManager(_Adopted, AsyncChatCompletionStreamManager[Any]):
+    _prefix = "_AsyncChatCompletionStreamManager__"
 
     async def __aenter__(self) -> Any:
-        raw = await getattr(self, _ARESP + "api_request")
-        stream = AsyncCompatResponseStream(raw, getattr(self, _ARESP + "text_format"),
-                                           getattr(self, _ARESP + "input_tools"),
-                                           getattr(self, _ARESP + "starting_after"))
-        setattr(self, _ARESP + "stream", stream)
-        return stream
+        return self._opened(AsyncCompatChatStream(
+            await self._arg("api_request"), self._arg("response_format"),
+            self._arg("input_tools")))
+
+
+class _ResponseManager(_Adopted, ResponseStreamManager[Any]):
+    _prefix = "_ResponseStreamManager__"
+
+    def __enter__(self) -> Any:
+        return self._opened(CompatResponseStream(
+            self._arg("api_request")(), self._arg("text_format"), self._arg("input_tools"),
+            self._arg("starting_after"), self._runner))
+
+
+class _AsyncResponseManager(_Adopted, AsyncResponseStreamManager[Any]):
+    _prefix = "_AsyncResponseStreamManager__"
+
+    async def __aenter__(self) -> Any:
+        return self._opened(AsyncCompatResponseStream(
+            await self._arg("api_request"), self._arg("text_format"),
+            self._arg("input_tools"), self._arg("starting_after")))
 
 
 class Completions(_Completions):
@@ -112,7 +105,7 @@ class Chat(_Chat):
     """``client.chat``."""
 
     @cached_property
-    def completions(self) -> Completions:  # type: ignore[override]
+    def completions(self) -> Completions:
         return Completions(self._client)
 
 
@@ -120,7 +113,7 @@ class AsyncChat(_AsyncChat):
     """``client.chat`` of ``AsyncOpenAI``."""
 
     @cached_property
-    def completions(self) -> AsyncCompletions:  # type: ignore[override]
+    def completions(self) -> AsyncCompletions:
         return AsyncCompletions(self._client)
 
 
@@ -142,4 +135,3 @@ class AsyncResponses(_AsyncResponses):
         @wraps(_AsyncResponses.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _AsyncResponseManager(super().stream(*args, **kwargs))
-

@@ -22,25 +22,36 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
 import msgspec
-
 from openai._types import Omit
 from openai.lib._parsing._responses import parse_response, parse_text
 from openai.lib.streaming.responses import _events as ev
 from openai.lib.streaming.responses._responses import AsyncResponseStream, ResponseStream
 from openai.types.responses import ParsedResponse, ResponseOutputItem, ResponseStreamEvent
 
+import oxide_rx as ox
+
 from . import _core
 from ._loop import LoopThread
-from ._objects import from_data, from_json
-from ._streams import AsyncPuller, Opened, Pipe, ThreadPuller, is_end, raise_error_frame
+from ._objects import from_data, from_json, make
+from ._streams import AsyncStream, Pipe, Stream, raise_error_frame
 
 __all__ = ["AsyncCompatResponseStream", "CompatResponseStream", "ResponseEvents"]
 
 _BACKFILLED = frozenset({"response.created", "response.queued", "response.in_progress",
                          "response.failed", "response.incomplete", "response.completed"})
 _WITH_ITEMS = frozenset({"response.failed", "response.incomplete"})
-_SNAPSHOTS = {"response.output_text.delta": ev.ResponseTextDeltaEvent,
-              "response.function_call_arguments.delta": ev.ResponseFunctionCallArgumentsDeltaEvent}
+_SNAPSHOTS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
+_HELPER_EVENTS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
+    "response.output_text.delta": (ev.ResponseTextDeltaEvent, (
+        "content_index", "delta", "item_id", "output_index", "sequence_number", "logprobs",
+        "type")),
+    "response.function_call_arguments.delta": (ev.ResponseFunctionCallArgumentsDeltaEvent, (
+        "delta", "item_id", "output_index", "sequence_number", "type")),
+    "response.output_text.done": (ev.ResponseTextDoneEvent, (
+        "content_index", "item_id", "output_index", "sequence_number", "logprobs", "type",
+        "text")),
+    "response.completed": (ev.ResponseCompletedEvent, ("sequence_number", "type")),
+}
 
 
 def capture(accumulator: Any) -> Any:
@@ -90,12 +101,6 @@ async def _aforeign(events: Any, accumulator: Any) -> AsyncIterator[Any]:
             yield item
 
 
-def _accumulator() -> Any:
-    accumulator = _core.compat_response_accumulator()
-    _core.check_lifecycle(accumulator)
-    return accumulator
-
-
 class ResponseEvents:
     """Turns the core's events into the official helper events."""
 
@@ -111,37 +116,40 @@ class ResponseEvents:
 
     def convert(self, item: Any) -> list[Any]:
         out: list[Any] = []
-        if isinstance(item, (_core.ContentDelta, _core.ToolCallDelta)):
+        if isinstance(item, (ox.ContentDelta, ox.ToolCallDelta)):
             pending, self.pending = self.pending, None
             if pending is not None:
-                snapshot = item.snapshot if isinstance(item, _core.ContentDelta) \
+                snapshot = item.snapshot if isinstance(item, ox.ContentDelta) \
                     else item.arguments_snapshot
-                cls = _SNAPSHOTS[pending.type]
-                values = {**dict(pending), **(pending.model_extra or {}), "snapshot": snapshot}
-                out.append(cls.construct(**values))
+                out.append(_rebuild(pending, snapshot=snapshot))
             return self._after(out)
         if not isinstance(item, (tuple, *_core.WIRE_EVENT_TYPES)):
-            return self._after(out)  # other core helper events: nothing official to add
-        if self.pending is not None:  # a delta whose helper event never came (replay, ...)
+            return out  # other core helper events: nothing official to add
+        if self.pending is not None:  # a delta the core did not take (it did not match)
             out.append(self.pending)
             self.pending = None
         event, extra, more = item if isinstance(item, tuple) else (item, None, None)
         raw = event.raw or b"{}"
         if b'"error"' in raw:
             raise_error_frame(raw, self.request)
-        official = from_json(ResponseStreamEvent, raw)
+        official: Any = from_json(ResponseStreamEvent, raw)
         kind = official.type
         if kind in _SNAPSHOTS:
             self.pending = official
         elif kind == "response.output_item.added" and getattr(official, "item", None) is None:
-            pass
+            pass  # the official helper drops it
         elif kind == "response.output_text.done":
-            values = {**dict(official), **(official.model_extra or {})}
-            values["parsed"] = parse_text(official.text, text_format=self.text_format,
-                                          phase=extra)
-            out.append(ev.ResponseTextDoneEvent.construct(**values))
+            parsed = parse_text(official.text, text_format=self.text_format, phase=extra)
+            out.append(_rebuild(official, parsed=parsed))
         elif kind == "response.completed":
-            out.append(self._completed(official, extra))
+            response = official.response
+            if getattr(response, "output", None) is None:
+                # Recover finished items: deltas can omit final status, annotations, refusals.
+                response = response.model_copy()
+                response.output = _items(extra)
+            self.completed = parse_response(text_format=self.text_format, response=response,
+                                            input_tools=self.input_tools)
+            out.append(_rebuild(official, response=self.completed))
         elif kind in _BACKFILLED and getattr(official.response, "output", None) is None:
             official = official.model_copy(deep=True)
             official.response.output = _items(more if kind in _WITH_ITEMS else [])
@@ -149,17 +157,6 @@ class ResponseEvents:
         else:
             out.append(official)
         return self._after(out)
-
-    def _completed(self, official: Any, finished: list[Any]) -> Any:
-        response = official.response
-        if getattr(response, "output", None) is None:
-            # Recover finished items: deltas can omit final status, annotations, or refusals.
-            response = response.model_copy()
-            response.output = _items(finished)
-        self.completed = parse_response(text_format=self.text_format, response=response,
-                                        input_tools=self.input_tools)
-        values = {**dict(official), **(official.model_extra or {}), "response": self.completed}
-        return ev.ResponseCompletedEvent.construct(**values)
 
     def _after(self, out: list[Any]) -> list[Any]:
         after = self.starting_after
@@ -177,11 +174,23 @@ class ResponseEvents:
         return self.completed
 
 
+def _rebuild(official: Any, **more: Any) -> Any:
+    """The official helper's event for ``official``: built from these fields only, as the
+    official helper builds it (unknown keys are not carried over)."""
+    cls, names = _HELPER_EVENTS[official.type]
+    return make(cls, **{name: getattr(official, name, None) for name in names}, **more)
+
+
 def _items(items: list[Any] | None) -> list[Any]:
     return [from_data(ResponseOutputItem, item) for item in items or []]
 
 
-def _pipe(opened: Opened) -> Pipe:
+def _source(raw: Any) -> Any:
+    """Where a helper stream's items come from: compat's core stream, or (for a raw stream
+    that is not compat's) each official event through a core accumulator here."""
+    opened = getattr(raw, "_opened", None)
+    if opened is None:
+        return None
     accumulator = cast(Any, opened.core).accumulator
     _core.check_lifecycle(accumulator)  # before the stream starts: every event is checked
     return Pipe(opened, None, capture(accumulator))
@@ -191,44 +200,38 @@ def _starting_after(value: Any) -> int | None:
     return None if value is None or isinstance(value, Omit) else int(value)
 
 
+def _events(raw: Any, text_format: Any, input_tools: Any,
+            starting_after: Any) -> ResponseEvents:
+    opened = getattr(raw, "_opened", None)
+    return ResponseEvents(text_format, input_tools, _starting_after(starting_after),
+                          None if opened is None else opened.request)
+
+
 class AsyncCompatResponseStream(AsyncResponseStream[Any]):
     """The official ``AsyncResponseStream`` over the core's events."""
 
-    def __init__(self, raw: Any, text_format: Any, input_tools: Any,  # noqa: D107
+    def __init__(self, raw: Any, text_format: Any, input_tools: Any,
                  starting_after: Any) -> None:
         self._raw_stream = raw
         self._response = raw.response
-        opened = getattr(raw, "_opened", None)
-        self._events = ResponseEvents(text_format, input_tools, _starting_after(starting_after),
-                                      None if opened is None else opened.request)
-        self._puller = None if opened is None else AsyncPuller(_pipe(opened))
-        self._iterator = self.__stream__()
+        self._events = _events(raw, text_format, input_tools, starting_after)
+        self._iterator = self._stream(_source(raw))
 
-    async def _items(self) -> AsyncIterator[Any]:
-        puller = self._puller
-        if puller is None:
-            async for item in _aforeign(self._raw_stream, _accumulator()):
-                yield item
-            return
-        while not is_end(item := await puller.next_event()):
-            yield item
-
-    async def __stream__(self) -> Any:  # type: ignore[override]
+    async def _stream(self, pipe: Pipe | None) -> Any:
         convert = self._events.convert
-        try:
-            async for item in self._items():
-                for event in convert(item):
-                    yield event
-            for event in self._events.flush():
+        items = (_aforeign(self._raw_stream, _core.lenient_accumulator()) if pipe is None
+                 else pipe.aitems())
+        async for item in items:
+            for event in convert(item):
                 yield event
-        finally:
-            await self.close()
+        for event in self._events.flush():
+            yield event
 
     async def close(self) -> None:
-        if self._puller is not None:
-            await self._puller.aclose()
+        if isinstance(self._raw_stream, AsyncStream):
+            await self._raw_stream.close()
         else:
-            await self._raw_stream.response.aclose()
+            await self._response.aclose()
 
     async def get_final_response(self) -> ParsedResponse[Any]:
         await self.until_done()
@@ -238,38 +241,26 @@ class AsyncCompatResponseStream(AsyncResponseStream[Any]):
 class CompatResponseStream(ResponseStream[Any]):
     """The official blocking ``ResponseStream`` over the core's events."""
 
-    def __init__(self, raw: Any, text_format: Any, input_tools: Any,  # noqa: D107
+    def __init__(self, raw: Any, text_format: Any, input_tools: Any,
                  starting_after: Any, runner: LoopThread) -> None:
         self._raw_stream = raw
         self._response = raw.response
-        opened = getattr(raw, "_opened", None)
-        self._events = ResponseEvents(text_format, input_tools, _starting_after(starting_after),
-                                      None if opened is None else opened.request)
-        self._puller = None if opened is None else ThreadPuller(_pipe(opened), runner)
-        self._iterator = self.__stream__()
+        self._events = _events(raw, text_format, input_tools, starting_after)
+        self._iterator = self._stream(_source(raw), runner)
 
-    def _items(self) -> Iterator[Any]:
-        puller = self._puller
-        if puller is None:
-            yield from _foreign(self._raw_stream, _accumulator())
-            return
-        while not is_end(item := puller.next_event()):
-            yield item
-
-    def __stream__(self) -> Any:  # type: ignore[override]
+    def _stream(self, pipe: Pipe | None, runner: LoopThread) -> Any:
         convert = self._events.convert
-        try:
-            for item in self._items():
-                yield from convert(item)
-            yield from self._events.flush()
-        finally:
-            self.close()
+        items = (_foreign(self._raw_stream, _core.lenient_accumulator()) if pipe is None
+                 else pipe.items(runner))
+        for item in items:
+            yield from convert(item)
+        yield from self._events.flush()
 
     def close(self) -> None:
-        if self._puller is not None:
-            self._puller.close()
+        if isinstance(self._raw_stream, Stream):
+            self._raw_stream.close()
         else:
-            self._raw_stream.response.close()
+            self._response.close()
 
     def get_final_response(self) -> ParsedResponse[Any]:
         self.until_done()

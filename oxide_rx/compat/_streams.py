@@ -17,24 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import httpx2
 import openai
-from typing_extensions import Self
+
+import oxide_rx as ox
 
 from . import _core
 from ._errors import NotSupportedError, official_error
 from ._loop import LoopThread
 from ._objects import from_json
 
-__all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "open_core_stream"]
+__all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "open_core_stream", "raise_error_frame"]
 
 _T = TypeVar("_T")
-_END = object()
 _CLEAN_END = "The stream ended before"  # the core's truncation at a clean end of body
 
 
@@ -51,7 +50,7 @@ class Opened:
         self.response = httpx2.Response(200, headers=dict(core.headers), request=request)
 
     def wire_types(self) -> tuple[type, ...]:
-        return (_core.Chunk,) if self.kind == "chat" else _core.WIRE_EVENT_TYPES
+        return (ox.Chunk,) if self.kind == "chat" else _core.WIRE_EVENT_TYPES
 
     def build(self, event: Any) -> Any:
         """The official object for a core wire event (``Chunk`` or a Responses event)."""
@@ -66,11 +65,11 @@ class Opened:
         """What the official client raises where the core stream ended with ``error``."""
         if error is None:
             return None
-        if isinstance(error, _core.StreamTruncatedError) and str(error).startswith(_CLEAN_END):
+        if isinstance(error, ox.StreamTruncatedError) and str(error).startswith(_CLEAN_END):
             return None
-        if self.kind == "responses" and isinstance(error, _core.ResponseFailedError):
+        if self.kind == "responses" and isinstance(error, ox.ResponseFailedError):
             return None
-        if isinstance(error, _core.OxideRxError):
+        if isinstance(error, ox.OxideRxError):
             return official_error(None, error, self.request)
         return error
 
@@ -92,34 +91,30 @@ async def open_core_stream(requester: _core.Requester, sending: _core.Sending,
     """Open the core stream for an official streaming request."""
     path = sending.path
     if path == "/chat/completions" and sending.method == "POST":
-        accumulator = _core.ChatCompletionAccumulator()
-        return Opened(await _core.open_chat(requester, sending, accumulator), request,
-                      item_type, "chat")
+        return Opened(await _core.open_chat(requester, sending), request, item_type, "chat")
     if path == "/responses" or (sending.method == "GET" and path.startswith("/responses/")):
-        core = await _core.open_responses(requester, sending,
-                                          _core.compat_response_accumulator())
+        core = await _core.open_responses(requester, sending)
         return Opened(core, request, item_type, "responses")
     raise NotSupportedError(f"oxide_rx.compat does not stream {sending.method} {path}")
 
 
 class Pipe:
-    """Core events for one consumer: subscribed on the loop's thread, taken on the
-    consumer's. ``keep`` selects the events (wire events for a raw stream, everything for a
-    helper stream); ``waker`` is called after each event (the sync side's queue put)."""
+    """Core events for one consumer, subscribed on the loop's thread and taken on the
+    consumer's. ``keep`` selects the events (``None``: all); ``capture`` (on the loop's
+    thread) replaces each by what the consumer needs of that moment (a helper stream pairs an
+    event with the accumulator's state)."""
 
     def __init__(self, opened: Opened, keep: tuple[type, ...] | None,
                  capture: Callable[[Any], Any] | None = None) -> None:
         self.opened = opened
         self.keep = keep
         self.capture = capture
-        """Called on the loop's thread per kept event: what the consumer gets instead (a
-        helper stream pairs an event with the accumulator's state at that moment)."""
-        self.items: deque[Any] = deque()
+        self.queue: deque[Any] = deque()
         self.end: tuple[Exception | None] | None = None
-        self.wake: Callable[[], None] = _nothing
+        self.waiter: asyncio.Future[None] | None = None
+        self.signals: queue.SimpleQueue[None] | None = None  # a blocking consumer's wake-ups
 
-    def start(self) -> None:
-        """Subscribe and start the core stream (on the loop's thread)."""
+    def _start(self) -> None:
         core = self.opened.core
         core.events.subscribe(self._on_next, self._on_error, self._on_completed)
         core.start()
@@ -128,153 +123,93 @@ class Pipe:
         keep = self.keep
         if keep is None or isinstance(event, keep):
             capture = self.capture
-            self.items.append(event if capture is None else capture(event))
-            self.wake()
+            self.queue.append(event if capture is None else capture(event))
+            self._wake()
 
-    def _on_error(self, error: Exception) -> None:
+    def _on_error(self, error: Exception | None) -> None:
         self.end = (error,)
-        self.wake()
+        self._wake()
 
     def _on_completed(self) -> None:
-        self.end = (None,)
-        self.wake()
-
-
-def _nothing() -> None:
-    return None
-
-
-class AsyncPuller:
-    """Takes a pipe's events on the event loop (the async consumer)."""
-
-    def __init__(self, pipe: Pipe) -> None:
-        self.pipe = pipe
-        self.waiter: asyncio.Future[None] | None = None
-        self.started = False
-        pipe.wake = self._wake
+        self._on_error(None)
 
     def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self.signals is not None:
+            self.signals.put(None)
+        elif self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
-    async def next_event(self) -> Any:
-        """The next core event, or ``_END``; raises the official error of a failed end."""
-        pipe = self.pipe
-        if not self.started:
-            self.started = True
-            pipe.start()
-        items = pipe.items
-        while not items:
-            if pipe.end is not None:
-                error = pipe.opened.end_error(pipe.end[0])
-                if error is not None:
-                    raise error
-                return _END
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        return items.popleft()
+    def _ended(self) -> bool:
+        """Whether the events are over; raises what the official client raises then."""
+        if self.end is None or self.queue:
+            return False
+        error = self.opened.end_error(self.end[0])
+        if error is not None:
+            raise error
+        return True
 
-    async def aclose(self) -> None:
-        await self.pipe.opened.core.aclose()
+    async def aitems(self) -> AsyncIterator[Any]:
+        """The items, on the event loop (the async consumer)."""
+        self._start()
+        items = self.queue
+        try:
+            while not self._ended():
+                while items:
+                    yield items.popleft()
+                if self.end is None:
+                    self.waiter = asyncio.get_running_loop().create_future()
+                    await self.waiter
+        finally:
+            await self.opened.core.aclose()
 
-
-class ThreadPuller:
-    """Takes a pipe's events on a blocking consumer's thread (the sync client)."""
-
-    def __init__(self, pipe: Pipe, runner: LoopThread) -> None:
-        self.pipe = pipe
-        self.runner = runner
-        self.signals: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self.lock = threading.Lock()
-        self.started = False
-        pipe.wake = self._wake
-
-    def _wake(self) -> None:
-        self.signals.put(None)
-
-    def next_event(self) -> Any:
-        pipe = self.pipe
-        if not self.started:
-            self.started = True
-            self.runner.call(pipe.start)
-        items = pipe.items
-        while True:
-            if items:
-                return items.popleft()  # deque operations are atomic under the GIL
-            if pipe.end is not None and not items:
-                error = pipe.opened.end_error(pipe.end[0])
-                if error is not None:
-                    raise error
-                return _END
-            self.signals.get()
-
-    def close(self) -> None:
-        self.runner.run(self.pipe.opened.core.aclose())
+    def items(self, runner: LoopThread) -> Iterator[Any]:
+        """The items, on a blocking consumer's thread (the core runs on ``runner``)."""
+        self.signals = signals = queue.SimpleQueue[None]()
+        runner.call(self._start)
+        items = self.queue
+        try:
+            while not self._ended():
+                while items:
+                    yield items.popleft()  # deque operations are atomic under the GIL
+                if self.end is None:
+                    signals.get()  # one signal per event and at the end: none is missed
+        finally:
+            if not runner.stopped:  # finalized at interpreter exit: nothing left to release
+                runner.run(self.opened.core.aclose())
 
 
 class AsyncStream(openai.AsyncStream[_T], Generic[_T]):
     """The official ``AsyncStream`` over a core stream (``async for chunk in stream``)."""
 
-    def __init__(self, opened: Opened) -> None:  # noqa: D107 - no super(): no httpx body
+    def __init__(self, opened: Opened) -> None:  # no super(): there is no httpx body to read
         self.response = opened.response
         self._opened = opened
-        self._puller = AsyncPuller(Pipe(opened, opened.wire_types()))
-        self._iterator = self._events()
+        self._iterator = self._events(Pipe(opened, opened.wire_types()))
 
-    async def _events(self) -> AsyncIterator[_T]:
-        next_event, build = self._puller.next_event, self._opened.build
-        try:
-            while (event := await next_event()) is not _END:
-                yield build(event)
-        finally:
-            await self._puller.aclose()
-
-    async def __anext__(self) -> _T:
-        return await self._iterator.__anext__()
-
-    async def __aiter__(self) -> AsyncIterator[_T]:
-        async for item in self._iterator:
-            yield item
-
-    async def __aenter__(self) -> Self:
-        return self
+    async def _events(self, pipe: Pipe) -> AsyncIterator[_T]:
+        build = self._opened.build
+        async for event in pipe.aitems():
+            yield build(event)
 
     async def close(self) -> None:
         """Close the response and release the connection."""
-        await self._puller.aclose()
+        await self._opened.core.aclose()
 
 
 class Stream(openai.Stream[_T], Generic[_T]):
     """The official blocking ``Stream`` over a core stream on the private loop thread."""
 
-    def __init__(self, opened: Opened, runner: LoopThread) -> None:  # noqa: D107
+    def __init__(self, opened: Opened, runner: LoopThread) -> None:  # no super(): see above
         self.response = opened.response
         self._opened = opened
-        self._puller = ThreadPuller(Pipe(opened, opened.wire_types()), runner)
-        self._iterator = self._events()
+        self._runner = runner
+        self._iterator = self._events(Pipe(opened, opened.wire_types()))
 
-    def _events(self) -> Iterator[_T]:
-        next_event, build = self._puller.next_event, self._opened.build
-        try:
-            while (event := next_event()) is not _END:
-                yield build(event)
-        finally:
-            self._puller.close()
-
-    def __next__(self) -> _T:
-        return self._iterator.__next__()
-
-    def __iter__(self) -> Iterator[_T]:
-        yield from self._iterator
+    def _events(self, pipe: Pipe) -> Iterator[_T]:
+        build = self._opened.build
+        for event in pipe.items(self._runner):
+            yield build(event)
 
     def close(self) -> None:
         """Close the response and release the connection."""
-        self._puller.close()
-
-
-def is_end(event: object) -> bool:
-    return event is _END
+        self._runner.run(self._opened.core.aclose())

@@ -20,6 +20,9 @@ import pytest
 
 pytest.importorskip("openai")
 
+# The first test waits for every program, both ways (64 interpreter starts on 2 cores).
+pytestmark = pytest.mark.timeout(600)
+
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("p[0-9][0-9]_*.py"))
 RUN_TIMEOUT = 60.0
 WORKERS = 4
