@@ -10,6 +10,7 @@ import aiohttp
 
 from .._exceptions import APIError, APIStatusError, DecodeError
 from .errors import connection_error, safe_cause, status_error
+from .reads import ending_with_connection
 from .timeouts import Timeout
 
 __all__ = ["ERROR_BODY_LIMIT", "expect_event_stream", "read_json_body", "read_status_error"]
@@ -25,7 +26,8 @@ async def _read_head(response: aiohttp.ClientResponse, timeout: Timeout) -> byte
     """
     parts: list[bytes] = []
     size = 0
-    with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError):
+    with (contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError),
+          ending_with_connection(response)):
         async with asyncio.timeout(timeout.idle):
             while size < ERROR_BODY_LIMIT:
                 data = await response.content.read(ERROR_BODY_LIMIT - size)
@@ -63,19 +65,20 @@ async def read_json_body(
     size = 0
     complete = False
     try:
-        async with asyncio.timeout(timeout.total):
-            while True:
-                async with asyncio.timeout(timeout.idle):
-                    data = await response.content.readany()
-                if not data:
-                    break
-                size += len(data)
-                if max_size is not None and size > max_size:
-                    raise APIError(
-                        f"The response body is larger than the limit of {max_size} bytes "
-                        "(max_event_size)"
-                    )
-                parts.append(data)
+        with ending_with_connection(response):
+            async with asyncio.timeout(timeout.total):
+                while True:
+                    async with asyncio.timeout(timeout.idle):
+                        data = await response.content.readany()
+                    if not data:
+                        break
+                    size += len(data)
+                    if max_size is not None and size > max_size:
+                        raise APIError(
+                            f"The response body is larger than the limit of {max_size} bytes "
+                            "(max_event_size)"
+                        )
+                    parts.append(data)
         complete = True
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise connection_error(exc, mid_body=True) from safe_cause(exc)
