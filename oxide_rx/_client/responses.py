@@ -138,8 +138,9 @@ class Responses:
 
         feed = ResumingFeed(first, accumulator, max_resumes=max_resumes, reopen=reopen,
                             response_id=response_id, retrieve=retrieve)
-        idle = self._requester.effective_timeout(options).idle
-        return ResponseStream(feed, accumulator, idle_timeout=idle, started_at=started_at)
+        timeout = self._requester.effective_timeout(options)
+        return ResponseStream(feed, accumulator, idle_timeout=timeout.idle, started_at=started_at,
+                              first_event_timeout=timeout.first_event)
 
     async def connect(
         self,
