@@ -137,9 +137,8 @@ class ResponseAccumulator:
         seq = event.sequence_number
         if seq is not None:
             floor = self._replayed_up_to
-            if floor is not None:
-                if seq <= floor and not self._other_response(event):
-                    return None
+            if floor is not None and seq <= floor and not self._other_response(event):
+                return None
             last = self.last_sequence_number
             if last is None or seq > last:
                 self.last_sequence_number = seq

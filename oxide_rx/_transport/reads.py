@@ -43,7 +43,7 @@ def _unread_bytes(content: aiohttp.StreamReader) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _closed_future(response: aiohttp.ClientResponse) -> asyncio.Future[Any] | None | bool:
+def _closed_future(response: aiohttp.ClientResponse) -> asyncio.Future[Any] | bool | None:
     """The connection's ``closed`` future; ``True`` if it is already gone, ``None`` if
     unknown (released to the pool, or an aiohttp without the future)."""
     connection = response.connection
