@@ -99,7 +99,8 @@ def test_unworkable_settings_are_a_configuration_error_at_construction(setting: 
 
 async def test_a_bad_per_request_header_fails_typed_before_anything_is_sent() -> None:
     async with RawServer(respond(head(500, {"Content-Length": "0"}))) as server:
-        async with ox.OpenAI(api_key=KEY, base_url=server.base_url) as client:
+        client = ox.OpenAI(api_key=KEY, base_url=server.base_url)
+        async with client:
             with pytest.raises(ox.ConfigurationError) as info:
                 await client.chat.completions.create_stream(
                     model="m", messages=MESSAGES, extra_headers={"X-Trace": f"1\r\n{KEY}"})
