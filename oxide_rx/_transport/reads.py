@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -57,6 +58,25 @@ def _closed_future(response: aiohttp.ClientResponse) -> asyncio.Future[Any] | bo
     return closed if isinstance(closed, asyncio.Future) else None
 
 
+# ``closed`` futures this module made aiohttp create (the property makes it on first access).
+# aiohttp sets an exception on one when its connection is lost with an error; unread, that
+# exception is reported ("Future exception was never retrieved") when the future is
+# collected. Each gets one permanent callback that reads it, so a pooled connection used by
+# many streams still carries one callback, not one per stream.
+_OBSERVED: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+
+
+def _observe(closed: asyncio.Future[Any]) -> None:
+    if closed not in _OBSERVED:
+        _OBSERVED.add(closed)
+        closed.add_done_callback(_consume)
+
+
+def _consume(closed: asyncio.Future[Any]) -> None:
+    if not closed.cancelled():
+        closed.exception()
+
+
 def _fail_unfinished(content: aiohttp.StreamReader) -> None:
     if not content.is_eof() and content.exception() is None:
         content.set_exception(aiohttp.ClientPayloadError(
@@ -82,6 +102,7 @@ def ending_with_connection(response: aiohttp.ClientResponse) -> Iterator[None]:
     def on_closed(_: object) -> None:
         _fail_unfinished(content)
 
+    _observe(closed)
     closed.add_done_callback(on_closed)
     try:
         yield
