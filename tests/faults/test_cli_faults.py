@@ -58,7 +58,7 @@ async def test_a_closed_stdout_stops_the_request_and_exits_quietly() -> None:
 
 async def test_timeout_ends_a_stalled_stream_with_one_line() -> None:
     async with RawServer(respond(sse_head(), then="hold")) as server:
-        code, stdout, stderr = await _run(
+        code, _, stderr = await _run(
             "chat", "--base-url", server.base_url, "--timeout", "0.3", "Hi",
             env=_env(OPENAI_API_KEY="sk-test"))
     assert code == 1
