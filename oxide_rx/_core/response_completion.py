@@ -59,9 +59,11 @@ def completion_events(
             out.add(rt.OutputItemAdded, output_index=index, item=_started(item))
         item_id = getattr(item, "id", None) or ""
         if isinstance(item, rt.Message):
-            _parts(out, item_id, index, item.content, state.parts if state else {})
+            _parts(out, item_id, index, item.content, state.parts if state else {},
+                   _MESSAGE_PARTS)
         elif isinstance(item, rt.Reasoning):
-            _summaries(out, item_id, index, item.summary, state.summaries if state else {})
+            _parts(out, item_id, index, item.summary, state.summaries if state else {},
+                   _SUMMARY_PARTS)
         elif isinstance(item, rt.FunctionCall) and not (state and state.tool_done):
             so_far = state.buffer.text() if state and state.buffer else ""
             missing = _rest(so_far, item.arguments)
@@ -98,45 +100,37 @@ def _rest(so_far: str, final: str) -> str:
     return final[len(so_far):] if final.startswith(so_far) else ""
 
 
+# A part container: its part.added and part.done events and the key of a part's index.
+_MESSAGE_PARTS = (rt.ContentPartAdded, rt.ContentPartDone, "content_index")
+_SUMMARY_PARTS = (rt.ReasoningSummaryPartAdded, rt.ReasoningSummaryPartDone, "summary_index")
+# A part's text: its delta and done events, and the field holding the final text.
+_PART_TEXT: dict[type[Any], tuple[type[Any], type[Any], str]] = {
+    rt.OutputTextPart: (rt.OutputTextDelta, rt.OutputTextDone, "text"),
+    rt.RefusalPart: (rt.RefusalDelta, rt.RefusalDone, "refusal"),
+    rt.SummaryTextPart: (rt.ReasoningSummaryTextDelta, rt.ReasoningSummaryTextDone, "text"),
+}
+
+
 def _parts(out: _Numbered, item_id: str, index: int, parts: list[Any],
-           seen: Mapping[int, PartState]) -> None:
-    for content_index, part in enumerate(parts):
-        state = seen.get(content_index)
+           seen: Mapping[int, PartState], container: tuple[type[Any], type[Any], str]) -> None:
+    """The events that finish each part not finished yet (message content or summary)."""
+    added, done, index_key = container
+    for part_index, part in enumerate(parts):
+        state = seen.get(part_index)
         if state is not None and state.final:
             continue
-        where = {"item_id": item_id, "output_index": index, "content_index": content_index}
+        where = {"item_id": item_id, "output_index": index, index_key: part_index}
         if state is None:
-            out.add(rt.ContentPartAdded, part=_empty(part), **where)
-        if state is None or not state.closed:
-            so_far = state.text() if state is not None else ""
-            if isinstance(part, rt.OutputTextPart):
-                missing = _rest(so_far, part.text)
-                if missing:
-                    out.add(rt.OutputTextDelta, delta=missing, **where)
-                out.add(rt.OutputTextDone, text=part.text, **where)
-            elif isinstance(part, rt.RefusalPart):
-                missing = _rest(so_far, part.refusal)
-                if missing:
-                    out.add(rt.RefusalDelta, delta=missing, **where)
-                out.add(rt.RefusalDone, refusal=part.refusal, **where)
-        out.add(rt.ContentPartDone, part=part, **where)
-
-
-def _summaries(out: _Numbered, item_id: str, index: int, parts: list[Any],
-               seen: Mapping[int, PartState]) -> None:
-    for summary_index, part in enumerate(parts):
-        state = seen.get(summary_index)
-        if state is not None and state.final:
-            continue
-        where = {"item_id": item_id, "output_index": index, "summary_index": summary_index}
-        if state is None:
-            out.add(rt.ReasoningSummaryPartAdded, part=_empty(part), **where)
-        if isinstance(part, rt.SummaryTextPart) and (state is None or not state.closed):
-            missing = _rest(state.text() if state is not None else "", part.text)
+            out.add(added, part=_empty(part), **where)
+        text_events = _PART_TEXT.get(type(part))
+        if text_events is not None and (state is None or not state.closed):
+            delta, text_done, field = text_events
+            final = getattr(part, field)
+            missing = _rest(state.text() if state is not None else "", final)
             if missing:
-                out.add(rt.ReasoningSummaryTextDelta, delta=missing, **where)
-            out.add(rt.ReasoningSummaryTextDone, text=part.text, **where)
-        out.add(rt.ReasoningSummaryPartDone, part=part, **where)
+                out.add(delta, delta=missing, **where)
+            out.add(text_done, **{field: final}, **where)
+        out.add(done, part=part, **where)
 
 
 def _empty(part: Any) -> Any:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rawsocket import LoopbackServer
 from yarl import URL
 
 __all__ = ["ForwardProxy", "ProxiedRequest"]
@@ -32,34 +33,21 @@ class ProxiedRequest:
     headers: dict[str, str]
 
 
-@dataclass
-class ForwardProxy:
-    user: str | None = None
-    password: str | None = None
-    refuse: int | None = None
-    requests: list[ProxiedRequest] = field(default_factory=list)
-    _server: asyncio.Server | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+class ForwardProxy(LoopbackServer):
+    """The proxy; ``user`` and ``password`` make it demand credentials, ``refuse`` answer
+    every request with that status."""
 
-    async def __aenter__(self) -> ForwardProxy:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=TIMEOUT)
+    def __init__(self, *, user: str | None = None, password: str | None = None,
+                 refuse: int | None = None) -> None:
+        super().__init__()
+        self.user, self.password, self.refuse = user, password, refuse
+        self.requests: list[ProxiedRequest] = []
 
     @property
     def url(self) -> str:
         """The proxy's URL, with its credentials when it demands some."""
-        assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
         auth = f"{self.user}:{self.password}@" if self.user is not None else ""
-        return f"http://{auth}127.0.0.1:{port}"
+        return f"http://{auth}127.0.0.1:{self.port}"
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         if self.user is None:
@@ -67,18 +55,9 @@ class ForwardProxy:
         token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         return headers.get("proxy-authorization") == f"Basic {token}"
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(TimeoutError, asyncio.IncompleteReadError, ValueError):
             await asyncio.wait_for(self._serve(reader, writer), TIMEOUT)
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, ValueError,
-                asyncio.CancelledError):
-            pass  # a client that left, or the proxy closing: nothing to answer
-        finally:
-            self._tasks.discard(task)
-            writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")

@@ -25,13 +25,14 @@ import contextlib
 import socket
 import struct
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, Self
 
 import msgspec
 
 __all__ = [
     "HEAD_TIMEOUT",
+    "LoopbackServer",
     "RawConnection",
     "RawRequest",
     "RawServer",
@@ -139,18 +140,16 @@ class RawConnection:
 Handler = Callable[[RawConnection], Awaitable[None]]
 
 
-@dataclass
-class RawServer:
-    """An asyncio TCP server on 127.0.0.1 whose every connection runs ``handler``."""
+class LoopbackServer:
+    """An asyncio TCP server on 127.0.0.1 running :meth:`serve` for each connection; closing
+    it ends the connections still served (bounded), so no task outlives a test."""
 
-    handler: Handler
-    requests: list[RawRequest] = field(default_factory=list)
-    connections: int = 0
-    _server: asyncio.Server | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    def __init__(self) -> None:
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -168,6 +167,33 @@ class RawServer:
         assert self._server is not None
         return int(self._server.sockets[0].getsockname()[1])
 
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+    async def _connection(self, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self.serve(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client left, or the server is closing
+        finally:
+            self._tasks.discard(task)
+            if not writer.is_closing():
+                writer.close()
+
+
+class RawServer(LoopbackServer):
+    """A server whose every connection runs ``handler``; ``requests`` is what it read."""
+
+    def __init__(self, handler: Handler) -> None:
+        super().__init__()
+        self.handler = handler
+        self.requests: list[RawRequest] = []
+        self.connections = 0
+
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -176,20 +202,10 @@ class RawServer:
     def base_url(self) -> str:
         return f"{self.origin}/v1"
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = RawConnection(reader, writer, self, self.connections)
         self.connections += 1
-        try:
-            await self.handler(conn)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            self._tasks.discard(task)
-            if not writer.is_closing():
-                writer.close()
+        await self.handler(conn)
 
 
 Then = Literal["close", "reset", "hold"]

@@ -7,6 +7,7 @@ test as a hang, whatever its own timeouts say.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,41 +67,42 @@ def _recorder(outcome: Outcome, gate: asyncio.Event | None) -> Any:
     return record
 
 
-async def chat_stream(handler: Handler, gate: asyncio.Event | None = None,
-                      **options: Any) -> Outcome:
-    """One ``create_stream`` run to its end: ``final_completion()``."""
+async def _stream_run(handler: Handler, gate: asyncio.Event | None, options: dict[str, Any],
+                      open_stream: Callable[[ox.OpenAI], Awaitable[Any]],
+                      final: Callable[[Any], Awaitable[Any]]) -> Outcome:
+    """Open a stream with ``open_stream``, record its events, wait for ``final(stream)``."""
     async with RawServer(handler) as server, _client(server, options) as client:
         outcome = Outcome(None)
         try:
-            stream = await _bounded(client.chat.completions.create_stream(
-                model="m", messages=MESSAGES))
+            stream = await _bounded(open_stream(client))
             async with stream:
                 stream.events.subscribe(_recorder(outcome, gate), lambda e: None)
-                outcome.result = await _bounded(stream.final_completion())
+                outcome.result = await _bounded(final(stream))
         except ox.OxideRxError as exc:
             outcome.error = exc
         outcome.text = "".join(e.delta for e in outcome.events if isinstance(e, ox.ContentDelta))
         outcome.requests = len(server.requests)
         return outcome
+
+
+async def chat_stream(handler: Handler, gate: asyncio.Event | None = None,
+                      **options: Any) -> Outcome:
+    """One ``create_stream`` run to its end: ``final_completion()``."""
+    return await _stream_run(
+        handler, gate, options,
+        lambda client: client.chat.completions.create_stream(model="m", messages=MESSAGES),
+        lambda stream: stream.final_completion())
 
 
 async def responses_stream(handler: Handler, gate: asyncio.Event | None = None,
                            **options: Any) -> Outcome:
     """One Responses ``create_stream`` run to its end: ``final_response()``."""
     background = options.pop("background", False)
-    async with RawServer(handler) as server, _client(server, options) as client:
-        outcome = Outcome(None)
-        try:
-            stream = await _bounded(client.responses.create_stream(
-                model="m", input="hi", background=background))
-            async with stream:
-                stream.events.subscribe(_recorder(outcome, gate), lambda e: None)
-                outcome.result = await _bounded(stream.final_response())
-        except ox.OxideRxError as exc:
-            outcome.error = exc
-        outcome.text = "".join(e.delta for e in outcome.events if isinstance(e, ox.ContentDelta))
-        outcome.requests = len(server.requests)
-        return outcome
+    return await _stream_run(
+        handler, gate, options,
+        lambda client: client.responses.create_stream(model="m", input="hi",
+                                                      background=background),
+        lambda stream: stream.final_response())
 
 
 async def chat_json(handler: Handler, **options: Any) -> Outcome:
