@@ -50,8 +50,12 @@ def connection_error(exc: BaseException, *, mid_body: bool = False) -> APIConnec
         return APIConnectionError(f"The proxy refused the request: HTTP {exc.status} "
                                   f"{exc.message}".rstrip())
     if isinstance(exc, aiohttp.ClientResponseError):
-        # The server answered with something aiohttp's HTTP parser rejects.
-        return APIConnectionError(f"The server's response is not valid HTTP: {_reason(exc)}")
+        # The server answered with something aiohttp's HTTP parser rejects. Chunked framing
+        # exists only after a head: then the head and a broken body came in one read.
+        reason = _reason(exc)
+        if "chunk" in reason.lower():
+            return StreamTruncatedError(f"The response body broke in its first read: {reason}")
+        return APIConnectionError(f"The server's response is not valid HTTP: {reason}")
     return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}")
 
 

@@ -44,6 +44,8 @@ async def test_an_answered_request_is_not_sent_again(case: str) -> None:
     assert isinstance(outcome.error, ox.APIConnectionError), outcome.error
     assert outcome.error.retries == 0
     assert outcome.requests == 1
+    if "chunk" in case:  # a head came first: the body broke, as far as one read shows
+        assert isinstance(outcome.error, ox.StreamTruncatedError), outcome.error
 
 
 async def test_a_non_streaming_request_answered_with_broken_framing_is_not_sent_again() -> None:
