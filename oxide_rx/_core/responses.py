@@ -19,7 +19,8 @@ Rules worth knowing:
   (``starting_after``): from then on, events of that response at or below that number are
   replays and ignored (``None``), so reconnecting from any earlier point delivers every
   event once. A lifecycle event of *another* response (a new id) lifts the rule: its
-  numbering is its own. Events without a ``sequence_number`` are always handled.
+  numbering is its own (:mod:`oxide_rx._core.replays`). Events without a
+  ``sequence_number`` are always handled.
 * **No ``response.created`` needed.** Resumed streams start later; the snapshot starts from
   whatever lifecycle event comes first, and items seen only through their deltas get a
   placeholder item (empty ids) that ``output_item.done`` replaces. A function call met
@@ -52,6 +53,7 @@ import msgspec
 
 from oxide_rx import events as ev
 from oxide_rx._core.parsing import parse_as
+from oxide_rx._core.replays import ReplayFilter
 from oxide_rx._core.response_completion import completion_events
 from oxide_rx._core.response_items import (
     DONE_FIELDS,
@@ -101,8 +103,7 @@ class ResponseAccumulator:
         self.terminal = False
         self.failure = None
         self.last_sequence_number = None
-        self._replayed_up_to: int | None = None  # set by resume_after, for _replay_of
-        self._replay_of: str | None = None  # the response being resumed
+        self._replays = ReplayFilter()
         self._base: rt.Response | None = None
         self._final: rt.Response | None = None
         self._items: dict[int, ItemState] = {}
@@ -123,8 +124,7 @@ class ResponseAccumulator:
         ...     b'"content_index":0,"delta":"old","sequence_number":4}')) is None
         True
         """
-        self._replayed_up_to = sequence_number
-        self._replay_of = self.response_id
+        self._replays.resume(sequence_number, self.response_id)
         last = self.last_sequence_number
         if sequence_number is not None and (last is None or sequence_number > last):
             self.last_sequence_number = sequence_number
@@ -136,8 +136,8 @@ class ResponseAccumulator:
         event is a replay after :meth:`resume_after` (drop it)."""
         seq = event.sequence_number
         if seq is not None:
-            floor = self._replayed_up_to
-            if floor is not None and seq <= floor and not self._other_response(event):
+            replays = self._replays
+            if replays.after is not None and replays.is_replay(seq, event):
                 return None
             last = self.last_sequence_number
             if last is None or seq > last:
@@ -198,20 +198,6 @@ class ResponseAccumulator:
         ``ToolCallDone``, ``Done`` ...) an uncut stream would have given."""
         after = self.last_sequence_number
         return completion_events(self._items, final, 0 if after is None else after + 1)
-
-    def _other_response(self, event: Any) -> bool:
-        """A lifecycle event of a response other than the one being resumed: the replay
-        rule is lifted (a new response numbers its events from the start)."""
-        response = getattr(event, "response", None)
-        if not isinstance(response, rt.Response) or not response.id:
-            return False
-        if self._replay_of is None:  # resumed before any id was known: this is the one
-            self._replay_of = response.id
-            return False
-        if response.id == self._replay_of:
-            return False
-        self._replayed_up_to = self._replay_of = None
-        return True
 
     # ------------------------------------------------------------------ lifecycle
 
