@@ -232,6 +232,7 @@ async def send(
     retries = 0
     while True:
         cause: BaseException | None = None
+        refused: str | None = None  # why aiohttp would not send it: a configuration error
         try:
             async with asyncio.timeout(timeout.headers):
                 response = await session.request(
@@ -244,9 +245,9 @@ async def send(
                     allow_redirects=False,
                     proxy=proxy,
                 )
+        except aiohttp.InvalidURL:
+            refused = f"Invalid URL: {_loggable(url)}"
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            if isinstance(exc, aiohttp.InvalidURL):
-                raise ConfigurationError(f"Invalid URL: {_loggable(url)}") from None
             error: APIError = connection_error(exc)
             cause = safe_cause(exc)
             retry = not answered(exc)
@@ -254,10 +255,7 @@ async def send(
                 retry = should_retry(exc.status, exc.headers or {})
             delay = backoff_delay(retries)
         except ValueError:
-            # aiohttp refuses a header or URL it cannot send; the message may quote a secret.
-            raise ConfigurationError(
-                "aiohttp refused to send the request (a header or URL it cannot encode)"
-            ) from None
+            refused = "aiohttp refused to send the request (a header or URL it cannot encode)"
         else:
             if response.status < 300:
                 return response
@@ -269,6 +267,10 @@ async def send(
             if requested is not None and requested > MAX_RETRY_AFTER:
                 retry = False  # waiting minutes silently is worse than failing now
             delay = requested if requested is not None and requested > 0 else backoff_delay(retries)
+        if refused is not None:
+            # Raised here, outside the except block: aiohttp's exception (which may quote a
+            # URL with its credentials, or a header) must not ride along as __context__.
+            raise ConfigurationError(refused)
         if not retry or retries >= max_retries:
             error.retries = retries
             raise error from cause
