@@ -106,3 +106,17 @@ async def test_a_stream_request_answered_without_a_body_is_a_typed_error(status:
     assert isinstance(outcome.error, ox.OxideRxError), outcome.error
     assert f"{status}" in str(outcome.error)
     assert outcome.requests == 1
+
+
+async def test_a_stalled_error_body_does_not_hold_the_retry_for_the_idle_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cap is 10 s; shortened here so the test does not sit through it.
+    monkeypatch.setattr("oxide_rx._transport.bodies.ERROR_BODY_SECONDS", 0.2)
+    stalled = head(503, {"Content-Type": "application/json", "Content-Length": "100",
+                         "retry-after-ms": "1"}) + b'{"error": {"mess'
+    outcome = await chat_stream(respond(stalled, then="hold"), max_retries=1,
+                                timeout=ox.Timeout(headers=60, idle=60))
+    assert isinstance(outcome.error, ox.InternalServerError), outcome.error
+    assert outcome.error.status_code == 503
+    assert outcome.requests == 2
