@@ -4,6 +4,7 @@ Over raw sockets: a malformed or non-JSON payload after two events is a ``Decode
 whose ``.partial`` holds the text; an oversized event after two good ones *in the same
 network read* delivers the two, then fails with an ``SSEError`` carrying the partial
 (through the client's stream and through ``ox.ops.parse_sse`` over ``ox.from_aiohttp``).
+A non-JSON WebSocket frame, over a real WebSocket server, is the same ``DecodeError``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from rawsocket import RawServer, chat_text, chunk, event, respond, responses_text, sse_head
 from runs import HANG, MESSAGES, chat_stream, responses_stream
@@ -100,3 +102,38 @@ async def test_parse_sse_over_from_aiohttp_delivers_events_before_an_oversized_o
     assert isinstance(error, ox.SSEError)
     assert "".join(deltas) == "Hello" == accumulator.current_content()
     assert error.partial.choices[0].message.content == "Hello"
+
+
+async def test_a_non_json_websocket_frame_is_a_decode_error_with_the_partial() -> None:
+    # A real WebSocket server on 127.0.0.1 (aiohttp's): two good events, then a frame that
+    # is not JSON.
+    from aiohttp import web
+
+    async def responses(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.receive()  # response.create
+        for item in responses_text(["Hel", "lo", "!"])[:6]:
+            await ws.send_str(msgspec.json.encode(item).decode())
+        await ws.send_str("this is not JSON")
+        await ws.receive()  # until the client goes
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/v1/responses", responses)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with ox.OpenAI(api_key="sk-test", base_url=f"http://127.0.0.1:{port}/v1") as client:
+            connection = await client.responses.connect()
+            async with connection:
+                stream = await connection.create_stream(model="m", input="hi")
+                with pytest.raises(ox.DecodeError) as info:
+                    await asyncio.wait_for(stream.final_response(), HANG)
+    finally:
+        await runner.cleanup()
+    assert info.value.partial.output_text == "Hello"
+    assert stream.current_content() == "Hello"
