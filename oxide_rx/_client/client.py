@@ -145,7 +145,7 @@ class OpenAI(AsyncResource):
     def proxy_for(self, url: str) -> str | None:
         """The proxy a request to ``url`` goes through, or ``None`` for a direct connection.
 
-        >>> ox.OpenAI(api_key="k", proxy="http://proxy:3128").proxy_for(  # doctest: +SKIP
+        >>> ox.OpenAI(api_key="k", proxy="http://proxy:3128").proxy_for(
         ...     "https://api.openai.com/v1/responses")
         'http://proxy:3128'
         """

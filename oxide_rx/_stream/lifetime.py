@@ -14,6 +14,9 @@ The contract (DESIGN.md, "Lifetime of a stream"):
   payloads go through decode -> accumulate -> fan-out synchronously, with no ``await`` per
   event. Subscribers are called there too (the error policy is in :mod:`.fanout`).
 - An error that ends the stream carries the snapshot so far (``error.partial``).
+- A stream whose next event is overdue ends with :class:`~oxide_rx.APITimeoutError`: until
+  its first output the ``first_event`` deadline applies (if set), then the ``idle`` gap
+  (:mod:`oxide_rx._transport.watchdog` has the policy).
 """
 
 from __future__ import annotations
