@@ -190,6 +190,17 @@ async def test_a_response_still_running_past_the_window_is_polled_until_it_ends(
     assert outcome.requests == 5  # POST, refused resume, three retrieves
 
 
+async def test_a_response_that_never_ends_past_the_window_hits_the_idle_deadline() -> None:
+    # Polling has no count of its own: the stream's idle deadline bounds it, as any other gap.
+    events = responses_text(PIECES)
+    running = response_object("in_progress", [message_item("Resumable ", "in_progress")])
+    outcome = await responses_stream(_route(_window_routes(events, 5, running)),
+                                     background=True, timeout=ox.Timeout(idle=1))
+    assert isinstance(outcome.error, ox.APITimeoutError), outcome.error
+    assert outcome.partial_text == "Resumable " == outcome.text
+    assert outcome.requests >= 3  # POST, refused resume, at least one retrieve
+
+
 async def test_a_response_that_failed_past_the_window_raises_with_the_partial() -> None:
     events = responses_text(PIECES)
     failed = {**response_object("failed", [message_item("Resumable str", "incomplete")]),
