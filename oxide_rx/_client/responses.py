@@ -103,9 +103,9 @@ class Responses:
         """``GET /responses/{id}?stream=true`` with prepared options (shared with compat)."""
         started = asyncio.get_running_loop().time()
         first = await self._open_retrieve(response_id, starting_after, options)
-        # Events up to ``starting_after`` count as seen: the stream can resume even before its
-        # first event, and a server that replays from the start is filtered client-side.
-        accumulator.last_sequence_number = starting_after
+        # A resume: events up to ``starting_after`` count as seen (the stream can resume even
+        # before its first event), and a server that replays them is filtered client-side.
+        accumulator.resume_after(starting_after)
         return self._stream(first, accumulator, max_resumes, options, response_id,
                             started_at=started)
 
@@ -132,10 +132,15 @@ class Responses:
         async def reopen(rid: str, after: int | None) -> SSEFeed:
             return await self._open_retrieve(rid, after, options)
 
+        async def retrieve(rid: str) -> bytes:
+            # Past the server's resume window: the response whole, to complete the stream.
+            return await self._requester.request_json("GET", f"/responses/{rid}", options)
+
         feed = ResumingFeed(first, accumulator, max_resumes=max_resumes, reopen=reopen,
-                            response_id=response_id)
-        idle = self._requester.effective_timeout(options).idle
-        return ResponseStream(feed, accumulator, idle_timeout=idle, started_at=started_at)
+                            response_id=response_id, retrieve=retrieve)
+        timeout = self._requester.effective_timeout(options)
+        return ResponseStream(feed, accumulator, idle_timeout=timeout.idle, started_at=started_at,
+                              first_event_timeout=timeout.first_event)
 
     async def connect(
         self,
