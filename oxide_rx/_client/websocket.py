@@ -1,113 +1,525 @@
 """The Responses API over a persistent WebSocket (``wss://.../v1/responses``): the session.
 
-One connection carries many responses, one at a time: each ``response.create`` text frame is
-answered by the same event objects the SSE endpoint streams, one JSON object per frame. Each
-response is a :class:`~oxide_rx.ResponseStream` with the same operators, helper events,
-accumulator and lifetime as over SSE; only the feed differs
-(:class:`oxide_rx._transport.websocket.WebSocketFeed`).
+One connection carries many responses; each is a :class:`~oxide_rx.ResponseStream` with the
+same operators, helper events, accumulator and lifetime as over SSE (only the feed differs).
+The session is what real agent loops need around that connection:
 
-Aborting a response mid-flight (``stream.aclose()``, the consumer cancelled, ...) closes the
-connection: the protocol has no message to stop one response, and a half-read response would
-otherwise leak its remaining frames into the next one.
+- **It chains by itself.** ``create_stream(input=...)`` continues the last response and sends
+  only the new items (see :mod:`oxide_rx._client.websocket_lane` for the policy when the
+  server lost the previous response).
+- **It survives.** A connection that closes with a recoverable code (1001, 1005, 1006, 1011,
+  1012, 1013, 1015) is reopened with exponential backoff and jitter
+  (:class:`~oxide_rx.ReconnectPolicy`): between responses transparently, at the next request;
+  a response cut mid-stream fails with :class:`~oxide_rx.StreamTruncatedError` (its partial
+  response kept) and the next one goes out on a new connection; requests the server had not
+  answered yet are sent again there. Any other close code, or spent reconnects, close the
+  session (:class:`~oxide_rx.WebSocketClosedError`). Before the server's 60-minute limit
+  (``rotate_after``, 55 minutes by default) the session opens a new connection at the next
+  response boundary; if the server refuses a request for reaching its limit, the request
+  goes out again on a new connection.
+- **It is bounded.** Requests waiting for a connection hold at most ``max_queue_size``
+  bytes, one message at most ``max_message_size``; more is a
+  :class:`~oxide_rx.WebSocketLimitError` and nothing is sent.
+- **Lanes and steering.** ``session.lane("name")`` is another conversation on the same
+  connection (``stream_id``; up to 32 named lanes, the server's limit), one response in
+  flight per lane; ``steer(input)`` redirects the response streaming on a lane.
+- **It falls back.** When the upgrade is refused the way a server without the mode refuses it
+  (404, 405, 426, 501, or an answer that is not an upgrade), ``fallback="sse"`` (the
+  default) runs the same session's responses over HTTP SSE: same events, same chaining
+  (``previous_response_id`` for stored responses, the whole conversation otherwise).
+  ``fallback="never"`` raises instead.
+
+Aborting a response (``stream.aclose()``, a cancelled consumer) closes the connection when
+nothing else is in flight on it: the protocol has no message to stop one response, and
+closing is the only way to stop paying for it. The next request reconnects. With other
+lanes busy, the response is abandoned instead (its frames are dropped as they come).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from collections.abc import Mapping
-from typing import Any
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Literal
 
-import aiohttp
 import msgspec
 
 from .._core.responses import ResponseAccumulator
-from .._core.schema import apply_text_format
-from .._exceptions import APIConnectionError, OxideRxError
+from .._exceptions import APIConnectionError, APIStatusError, OxideRxError
 from .._resource import AsyncResource
 from .._stream.streams import ResponseStream
-from .._transport.errors import connection_error
 from .._transport.requester import Requester
 from .._transport.timeouts import Timeout
-from .._transport.websocket import CLOSE_SECONDS, WebSocketFeed, open_websocket
+from .._transport.websocket import (
+    ReconnectPolicy,
+    WebSocketClosedError,
+    WebSocketLimitError,
+    WebSocketRefusedError,
+    WebSocketUsageError,
+    is_recoverable_close,
+    open_websocket,
+)
+from .._transport.websocket_link import WebSocketLink
+from ..types.responses import Response
+from .websocket_lane import Envelope, Lane, Turn
 
 __all__ = ["ResponsesWebSocket"]
 
+log = logging.getLogger("oxide_rx")
+
+DEFAULT_ROTATE_AFTER = 55 * 60.0
+DEFAULT_MAX_QUEUE_SIZE = 1024 * 1024
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+MAX_NAMED_LANES = 32
+_LANE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
+_NO_WEBSOCKET_STATUSES = frozenset({404, 405, 426, 501})
 _encode = msgspec.json.Encoder().encode
+_decode_envelope = msgspec.json.Decoder(Envelope).decode
+
+OpenSSE = Callable[[dict[str, Any], ResponseAccumulator], Awaitable[ResponseStream]]
 
 
 class ResponsesWebSocket(AsyncResource):
-    """A persistent Responses API connection; responses are streamed one at a time.
+    """A persistent Responses API session: responses chain by themselves, the connection
+    survives drops, lanes run side by side (module docstring: the policies).
 
-    >>> async with await client.responses.connect() as connection:       # doctest: +SKIP
-    ...     first = await connection.create_stream(model="gpt-5.4-mini", input="Hi")
-    ...     answer = await first.final_response()
-    ...     second = await connection.create_stream(
-    ...         model="gpt-5.4-mini", input="And then?", previous_response_id=answer.id)
+    >>> async with await client.responses.connect(defaults={"model": "gpt-5.4-mini"}) as s:
+    ...     first = await s.create_stream(input="Pick a city")        # doctest: +SKIP
+    ...     print((await first.final_response()).output_text)         # doctest: +SKIP
+    ...     second = await s.create_stream(input="Why that one?")     # only the new input
     """
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, timeout: Timeout) -> None:
-        self._ws = ws
-        self._timeout = timeout
-        self._current: ResponseStream | None = None
-        self._closing: asyncio.Task[bool] | None = None
+    def __init__(
+        self,
+        requester: Requester,
+        open_sse: OpenSSE,
+        *,
+        timeout: Timeout,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        chain: bool = True,
+        on_context_lost: Literal["rebuild", "raise"] = "rebuild",
+        reconnect: ReconnectPolicy | None = None,
+        on_reconnect: Callable[[int, float, int], object] | None = None,
+        rotate_after: float | None = DEFAULT_ROTATE_AFTER,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        fallback: Literal["sse", "never"] = "sse",
+        proxy: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._requester = requester
+        self._open_sse = open_sse
+        self.timeout = timeout
+        self.idle_timeout = timeout.idle
+        self.extra_headers: dict[str, str] = dict(extra_headers or {})
+        """Headers of the upgrade request (read again at each reconnect)."""
+        self.extra_query: dict[str, str] = dict(extra_query or {})
+        self.defaults: Mapping[str, Any] = dict(defaults or {})
+        """Parameters sent with every ``response.create`` (``model``, ``tools`` ...) unless
+        the call gives its own."""
+        self.chain = chain
+        self.on_context_lost = on_context_lost
+        self.reconnect = reconnect if reconnect is not None else ReconnectPolicy()
+        self._on_reconnect = on_reconnect
+        self.rotate_after = rotate_after
+        self.max_queue_size = max_queue_size
+        self.max_message_size = max_message_size
+        self.fallback = fallback
+        self._proxy = proxy
+        self._clock = clock
+        self._sleep = sleep
+        self._link: WebSocketLink | None = None
+        self._generation = 0
+        self._lost_code: int | None = None
+        self._attempts = 0
+        self._expired = False
+        self._queued_bytes = 0
+        self._connect_lock = asyncio.Lock()
+        self._closed = False
+        self._over_sse = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._steer_waiters: collections.deque[asyncio.Future[tuple[Envelope, bytes]]] = (
+            collections.deque())
+        self._taps: list[tuple[Callable[[bytes], None], Callable[[int], None] | None]] = []
+        self.default = Lane(self, None)
+        """The lane of requests without ``stream_id`` (the session's own methods use it)."""
+        self._lanes: dict[str | None, Lane] = {None: self.default}
 
     @classmethod
-    async def open(
-        cls,
-        requester: Requester,
-        *,
-        timeout: Timeout | float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ResponsesWebSocket:
-        """Connect with the requester's credentials and headers."""
-        effective = requester.timeout if timeout is None else Timeout.coerce(timeout)
-        return cls(await open_websocket(requester, effective, extra_headers), effective)
+    async def open(cls, requester: Requester, open_sse: OpenSSE, *,
+                   transport: Literal["websocket", "sse"] = "websocket",
+                   **options: Any) -> ResponsesWebSocket:
+        """Open a session (a connection, or the SSE fallback): ``client.responses.connect``."""
+        session = cls(requester, open_sse, **options)
+        if transport == "sse":
+            session._over_sse = True
+            return session
+        try:
+            async with session._connect_lock:
+                await session._open_link(max_retries=None)
+        except (APIStatusError, WebSocketRefusedError) as exc:
+            if session.fallback != "sse" or not _means_no_websocket(exc):
+                raise
+            log.info("WebSocket mode refused (%s): the session runs over HTTP SSE",
+                     type(exc).__name__)
+            session._over_sse = True
+        return session
+
+    # -- what users read ----------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        return self._ws.closed or self._closing is not None
+        """The session was closed (by ``aclose()`` or a close it cannot recover from)."""
+        return self._closed
 
-    async def create_stream(
-        self, *, tool_types: Mapping[str, type[Any]] | None = None, **params: Any
-    ) -> ResponseStream:
-        """Send ``response.create`` and return its stream (same events as over SSE).
+    @property
+    def over_sse(self) -> bool:
+        """Responses go over HTTP SSE (``transport="sse"`` or the fallback), not a socket."""
+        return self._over_sse
 
-        ``stream`` is implicit and ``background`` is not supported in WebSocket mode.
+    @property
+    def connections(self) -> int:
+        """How many WebSocket connections the session opened so far (reconnects included)."""
+        return self._generation
+
+    @property
+    def response_id(self) -> str | None:
+        """The default lane's last completed response: the next one continues it."""
+        self.default._settle()
+        return self.default.response_id
+
+    @property
+    def items(self) -> list[Any]:
+        """The default lane's conversation so far (what a rebuild would send)."""
+        return self.default.items
+
+    def lane(self, stream_id: str) -> Lane:
+        """The lane named ``stream_id`` (created on first use): a conversation of its own on
+        this connection, one response in flight at a time, chained by itself.
+
+        >>> a, b = session.lane("planner"), session.lane("coder")  # doctest: +SKIP
         """
-        if self.closed:
-            raise APIConnectionError("The WebSocket connection is closed.")
-        if self._current is not None and not self._current.finished:
-            raise OxideRxError(
-                "A response is already streaming on this WebSocket; finish or close it first "
-                "(the API runs one response at a time per connection)."
-            )
-        if params.pop("background", False):
-            raise ValueError("background responses are not supported over WebSocket")
-        params.pop("stream", None)
-        text_format = apply_text_format(params)
-        try:
-            await self._ws.send_str(_encode({"type": "response.create", **params}).decode())
-        except (aiohttp.ClientError, OSError, ConnectionError) as exc:
-            raise connection_error(exc) from exc
-        accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
-        stream = ResponseStream(
-            WebSocketFeed(self._ws, self._abort), accumulator, idle_timeout=self._timeout.idle
-        )
-        self._current = stream
-        return stream
+        lane = self._lanes.get(stream_id)
+        if lane is not None:
+            return lane
+        if not isinstance(stream_id, str) or not _LANE_NAME.fullmatch(stream_id):
+            raise WebSocketUsageError(
+                f"a lane name is 1-256 ASCII letters, digits, '_', '-' or '.', not {stream_id!r}")
+        if len(self._lanes) - 1 >= MAX_NAMED_LANES:
+            raise WebSocketLimitError(
+                f"a connection has at most {MAX_NAMED_LANES} named lanes (the API's limit)")
+        lane = self._lanes[stream_id] = Lane(self, stream_id)
+        return lane
 
-    def _abort(self) -> None:
-        """Close the connection from a synchronous context (a stream being aborted)."""
-        if self._closing is None and not self._ws.closed:
-            self._closing = asyncio.get_running_loop().create_task(self._ws.close())
+    async def create_stream(self, *, input: Any = None,
+                            tool_types: Mapping[str, type[Any]] | None = None,
+                            **params: Any) -> ResponseStream:
+        """Send ``response.create`` on the default lane and return its stream (same events
+        as over SSE); it continues the previous response unless ``previous_response_id`` is
+        given. ``stream_id=...`` sends it on that lane instead."""
+        stream_id = params.pop("stream_id", None)
+        lane = self.default if stream_id is None else self.lane(stream_id)
+        return await lane.create_stream(input=input, tool_types=tool_types, **params)
+
+    async def warmup(self, *, input: Any = None, **params: Any) -> Response | None:
+        """``generate: false`` on the default lane: see :meth:`Lane.warmup`."""
+        return await self.default.warmup(input=input, **params)
+
+    async def steer(self, input: Any) -> ResponseStream:
+        """Steer the default lane's response: see :meth:`Lane.steer`."""
+        return await self.default.steer(input)
+
+    # -- low level (oxide_rx.compat builds the official surface on these) --------------
+
+    async def send_event(self, event: Mapping[str, Any]) -> None:
+        """Send one client event as it is (no routing, no chaining), within the session's
+        budgets, reconnecting first if the connection dropped."""
+        text = self._check_size(event)
+        link = await self._queue_for_link(len(text), new_turn=False)
+        await link.send(text)
+
+    def tap(self, on_frame: Callable[[bytes], None],
+            on_close: Callable[[int], None] | None = None) -> Callable[[], None]:
+        """Call ``on_frame(frame)`` for every frame received (before routing) and
+        ``on_close(code)`` when a connection ends; returns the function that stops it."""
+        entry = (on_frame, on_close)
+        self._taps.append(entry)
+        return lambda: self._taps.remove(entry) if entry in self._taps else None
+
+    async def ensure_connected(self) -> None:
+        """Reconnect now if the connection dropped (per the reconnect policy)."""
+        if not self._over_sse:
+            await self._live_link(new_turn=False)
+
+    # -- the connection -----------------------------------------------------------------
+
+    def check_open(self) -> None:
+        if self._closed:
+            raise WebSocketClosedError("The WebSocket session is closed.",
+                                       close_code=self._lost_code)
+
+    def link_generation(self) -> int:
+        return self._generation if self._link is not None else -1
+
+    async def _open_link(self, *, max_retries: int | None) -> WebSocketLink:
+        ws = await open_websocket(
+            self._requester, self.timeout, extra_headers=self.extra_headers,
+            extra_query=self.extra_query, proxy=self._proxy, max_retries=max_retries)
+        self._generation += 1
+        self._link = WebSocketLink(ws, generation=self._generation, opened_at=self._clock(),
+                                   on_frame=self._on_frame, on_close=self._on_close)
+        self._lost_code = None
+        self._expired = False
+        return self._link
+
+    async def _live_link(self, *, new_turn: bool) -> WebSocketLink:
+        async with self._connect_lock:
+            self.check_open()
+            link = self._link
+            if link is not None and not link.closed:
+                if not (new_turn and self._should_rotate(link)):
+                    return link
+                log.debug("rotating the WebSocket connection (open %.0f s)",
+                          self._clock() - link.opened_at)
+                await link.close()
+                self._link = None
+            return await self._reconnect()
+
+    def _should_rotate(self, link: WebSocketLink) -> bool:
+        due = self._expired or (self.rotate_after is not None
+                                and self._clock() - link.opened_at >= self.rotate_after)
+        return due and not any(lane.live() for lane in self._lanes.values())
+
+    async def _reconnect(self) -> WebSocketLink:
+        """A new connection; after a loss, with backoff, up to the policy's attempts."""
+        code = self._lost_code
+        if code is None:  # we closed it ourselves (rotation, an aborted response)
+            return await self._open_link(max_retries=None)
+        if not is_recoverable_close(code):
+            self._closed = True
+            raise WebSocketClosedError(
+                f"The WebSocket closed with code {code}, which is not recoverable.",
+                close_code=code)
+        policy = self.reconnect
+        while True:
+            attempt = self._attempts + 1
+            if attempt > policy.max_retries:
+                self._closed = True
+                raise WebSocketClosedError(
+                    f"The WebSocket closed (code {code}) and {policy.max_retries} reconnects "
+                    "failed.", close_code=code)
+            self._attempts = attempt
+            delay = policy.delay(attempt)
+            if self._on_reconnect is not None and self._on_reconnect(attempt, delay, code) is False:
+                self._closed = True
+                raise WebSocketClosedError("Reconnecting was stopped.", close_code=code)
+            await self._sleep(delay)
+            self.check_open()
+            try:
+                return await self._open_link(max_retries=0)
+            except APIStatusError as exc:
+                if exc.status_code in (401, 403):
+                    raise  # the key stopped working: retrying will not help
+                log.debug("reconnect attempt %d failed: %s", attempt, type(exc).__name__)
+            except APIConnectionError as exc:
+                log.debug("reconnect attempt %d failed: %s", attempt, type(exc).__name__)
+
+    async def _queue_for_link(self, size: int, *, new_turn: bool) -> WebSocketLink:
+        """The live connection; while there is none, ``size`` bytes count against the queue."""
+        link = self._link
+        if link is not None and not link.closed and not (new_turn and self._should_rotate(link)):
+            return link
+        if self._queued_bytes + size > self.max_queue_size:
+            raise WebSocketLimitError(
+                f"The send queue is full ({self._queued_bytes} + {size} bytes > "
+                f"max_queue_size={self.max_queue_size}) while the session reconnects.")
+        self._queued_bytes += size
+        try:
+            return await self._live_link(new_turn=new_turn)
+        finally:
+            self._queued_bytes -= size
+
+    def _check_size(self, event: Mapping[str, Any]) -> str:
+        text = _encode(event).decode()
+        if len(text) > self.max_message_size:
+            raise WebSocketLimitError(
+                f"The message is {len(text)} bytes, over max_message_size="
+                f"{self.max_message_size}; nothing was sent.")
+        return text
+
+    # -- what lanes call ----------------------------------------------------------------
+
+    async def send_turn(self, turn: Turn) -> None:
+        assert turn.payload is not None
+        turn.sent_on = -1  # ours to send: a connection lost meanwhile does not resend it
+        size = len(self._check_size(turn.payload))
+        link = await self._queue_for_link(size, new_turn=True)
+        await self._send_on(link, turn, raise_limit=True)
+
+    async def _send_on(self, link: WebSocketLink, turn: Turn, *, raise_limit: bool = False) -> None:
+        lane = self._lanes.get(turn.payload.get("stream_id") if turn.payload else None)
+        payload = lane.payload_to_send(turn) if lane is not None else turn.payload
+        assert payload is not None
+        try:
+            text = self._check_size(payload)  # a rebuilt request carries the conversation
+        except WebSocketLimitError as exc:
+            if raise_limit:
+                raise
+            turn.feed.end(exc)
+            return
+        turn.sent_on = link.generation
+        # A send that fails is not raised: the reader sees the connection end, and the
+        # request goes out again on the next connection (or its stream says why not).
+        with contextlib.suppress(APIConnectionError):
+            await link.send(text)
+
+    def resend_soon(self, turn: Turn) -> None:
+        link = self._link
+        if link is not None and not link.closed:
+            self._spawn(self._send_on(link, turn))
+
+    def expire_link(self) -> None:
+        """The server refused a request for the connection's age: once no response streams
+        on it, close it; what it refused goes out again on the next connection."""
+        self._expired = True
+        self.turn_ended()
+
+    def turn_ended(self) -> None:
+        link = self._link
+        if self._expired and link is not None and not link.closed and not any(
+                lane.active_on(link.generation) for lane in self._lanes.values()):
+            self._spawn(link.close())
+
+    def abandoned(self) -> None:
+        link = self._link
+        if link is not None and not any(lane.live() for lane in self._lanes.values()):
+            link.abort()
+
+    async def open_sse(self, params: dict[str, Any],
+                       accumulator: ResponseAccumulator) -> ResponseStream:
+        return await self._open_sse(params, accumulator)
+
+    async def steer_ack(self, message: dict[str, Any]) -> tuple[Envelope, bytes]:
+        text = self._check_size(message)
+        waiter: asyncio.Future[tuple[Envelope, bytes]] = (
+            asyncio.get_running_loop().create_future())
+        self._steer_waiters.append(waiter)
+        try:
+            link = await self._queue_for_link(len(text), new_turn=False)
+            await link.send(text)
+            async with asyncio.timeout(self.timeout.headers):
+                return await waiter
+        finally:
+            with contextlib.suppress(ValueError):
+                self._steer_waiters.remove(waiter)
+
+    # -- frames in ----------------------------------------------------------------------
+
+    def _on_frame(self, link: WebSocketLink, frame: bytes) -> None:
+        for on_frame, _ in self._taps:
+            on_frame(frame)
+        try:
+            envelope = _decode_envelope(frame)
+        except msgspec.DecodeError:
+            # Not JSON: the responses streaming now fail with a DecodeError (partial kept).
+            for each in self._lanes.values():
+                each.deliver_undecodable(frame)
+            return
+        kind = envelope.type
+        if kind != "error":
+            self._attempts = 0  # progress: the reconnect budget starts over
+        if kind.startswith("response.steer."):
+            if self._steer_waiters:
+                waiter = self._steer_waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result((envelope, frame))
+            return
+        lane = self._lanes.get(envelope.stream_id)
+        if lane is not None:
+            lane.on_frame(envelope, frame)
+        else:
+            log.debug("dropped a frame for unknown lane %r", envelope.stream_id)
+
+    def _on_close(self, link: WebSocketLink, code: int) -> None:
+        for _, on_close in self._taps:
+            if on_close is not None:
+                on_close(code)
+        if link is not self._link:
+            return
+        self._link = None
+        if not link.closing:
+            self._lost_code = code
+            log.debug("WebSocket closed with code %d", code)
+        if self._closed:
+            resend = False
+        elif link.closing:  # rotation, a refused request, an aborted response: not a loss
+            resend = True
+        else:
+            resend = is_recoverable_close(code) and self.reconnect.max_retries > 0
+        waiting = [lane.connection_lost(link.generation, code, resend=resend)
+                   for lane in self._lanes.values()]
+        for waiter in self._steer_waiters:
+            if not waiter.done():
+                waiter.set_exception(WebSocketClosedError(
+                    f"The WebSocket closed (code {code}) before the steer was answered.",
+                    close_code=code))
+        if any(waiting):
+            self._spawn(self._recover())
+
+    async def _recover(self) -> None:
+        """Send the requests the lost connection never answered on a new one."""
+        try:
+            link = await self._live_link(new_turn=False)
+        except OxideRxError as exc:
+            for lane in self._lanes.values():
+                lane.fail_waiting(exc)
+            return
+        for lane in self._lanes.values():
+            for turn in lane.waiting_turns():
+                await self._send_on(link, turn)
+
+    # -- closing ------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
-        """Close the connection (and any response still streaming on it)."""
-        if self._current is not None and not self._current.finished:
-            await self._current.aclose()
-        if self._closing is None:
-            self._closing = asyncio.get_running_loop().create_task(self._ws.close())
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._closing, CLOSE_SECONDS)
+        """Close the connection and every response still streaming on it; returns at once
+        even if the server ignores the close frame (it waits a fraction of a second)."""
+        if self._closed and self._link is None and not self._tasks:
+            return
+        self._closed = True
+        streams = [lane.open_streams() for lane in self._lanes.values()]
+        for stream in (s for group in streams for s in group):
+            await stream.aclose()
+        closed = WebSocketClosedError("The WebSocket session was closed.")
+        for lane in self._lanes.values():
+            lane.close_all(closed)
+        for task in list(self._tasks):
+            task.cancel()
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
 
+    def __repr__(self) -> str:
+        mode = "sse" if self._over_sse else f"connections={self._generation}"
+        return f"ResponsesWebSocket({mode}, lanes={len(self._lanes)}, closed={self._closed})"
+
+
+def _means_no_websocket(error: Exception) -> bool:
+    """The upgrade was refused the way a server without the WebSocket mode refuses it."""
+    if isinstance(error, WebSocketRefusedError):
+        return True
+    return isinstance(error, APIStatusError) and error.status_code in _NO_WEBSOCKET_STATUSES
