@@ -151,6 +151,7 @@ class Responses:
         chain: bool = True,
         on_context_lost: Literal["rebuild", "raise"] = "rebuild",
         reconnect: ReconnectPolicy | None = None,
+        on_reconnect: Callable[[int, float, int], object] | None = None,
         rotate_after: float | None = DEFAULT_ROTATE_AFTER,
         max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
@@ -170,7 +171,8 @@ class Responses:
         the server lost the previous response, send the whole conversation (``"rebuild"``)
         or fail with :class:`~oxide_rx.ContextLostError` (``"raise"``). ``reconnect``: the
         backoff after recoverable closes (``ReconnectPolicy(max_retries=0)`` never
-        reconnects). ``rotate_after``: seconds before a new connection is opened at the next
+        reconnects); ``on_reconnect(attempt, delay, close_code)`` is called before each
+        attempt (return ``False`` to stop). ``rotate_after``: seconds before a new connection is opened at the next
         response boundary (the API closes connections at 60 minutes; ``None``: never).
         ``max_queue_size`` / ``max_message_size``: bytes waiting for a connection, bytes in
         one message. ``fallback="sse"`` runs the session over HTTP SSE when the server has
@@ -196,6 +198,7 @@ class Responses:
             requester, open_sse, transport=transport, timeout=effective,
             extra_headers=extra_headers, extra_query=extra_query, defaults=defaults,
             chain=chain, on_context_lost=on_context_lost, reconnect=reconnect,
+            on_reconnect=on_reconnect,
             rotate_after=rotate_after, max_queue_size=max_queue_size,
             max_message_size=max_message_size, fallback=fallback, proxy=proxy, clock=clock,
         )

@@ -127,7 +127,9 @@ class ResponsesWebSocket(AsyncResource):
         self.chain = chain
         self.on_context_lost = on_context_lost
         self.reconnect = reconnect if reconnect is not None else ReconnectPolicy()
-        self._on_reconnect = on_reconnect
+        self.on_reconnect = on_reconnect
+        """Called before each reconnect attempt as ``on_reconnect(attempt, delay, close_code)``;
+        returning ``False`` stops reconnecting (the session closes)."""
         self.rotate_after = rotate_after
         self.max_queue_size = max_queue_size
         self.max_message_size = max_message_size
@@ -317,7 +319,7 @@ class ResponsesWebSocket(AsyncResource):
                     "failed.", close_code=code)
             self._attempts = attempt
             delay = policy.delay(attempt)
-            if self._on_reconnect is not None and self._on_reconnect(attempt, delay, code) is False:
+            if self.on_reconnect is not None and self.on_reconnect(attempt, delay, code) is False:
                 self._closed = True
                 raise WebSocketClosedError("Reconnecting was stopped.", close_code=code)
             await self._sleep(delay)

@@ -33,7 +33,7 @@ from ._scenarios import (
     error_body,
 )
 from ._store import ResponseStore
-from ._websocket import serve_responses_websocket
+from ._websocket import WebSocketHub, WebSocketMessage, WebSocketMode
 from ._writer import write_body
 
 __all__ = ["MockServer", "RecordedRequest", "mock_server", "run"]
@@ -84,6 +84,7 @@ class MockServer:
         api_key: str | None = None,
         scenario: Scenario | None = None,
         recordings_dir: str | Path | None = None,
+        websocket: WebSocketMode | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -95,6 +96,7 @@ class MockServer:
         self._counters = Counters()
         self._store = ResponseStore(self._counters)
         self._connections = ConnectionBook()
+        self._websockets = WebSocketHub(websocket or WebSocketMode(), self._counters)
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
 
@@ -200,6 +202,28 @@ class MockServer:
         """Wait until exactly ``n`` connections are open (:attr:`open_connections`);
         ``TimeoutError`` otherwise. ``n=0``: every client connection is closed."""
         await self._wait(lambda: self._connections.open == n, timeout)
+
+    # --- WebSocket mode -----------------------------------------------------------------------
+
+    @property
+    def websocket(self) -> WebSocketMode:
+        """How the WebSocket endpoint behaves (change its fields between requests)."""
+        return self._websockets.mode
+
+    @property
+    def websocket_messages(self) -> list[WebSocketMessage]:
+        """Every message clients sent on a WebSocket, in order, with its connection number."""
+        return self._websockets.messages
+
+    @property
+    def websocket_upgrades(self) -> int:
+        """WebSocket connections accepted since the start (a reconnect adds one)."""
+        return self._websockets.upgrades
+
+    async def close_websockets(self, code: int = 1001) -> None:
+        """Close every open WebSocket connection with ``code`` now (1005 sends a close frame
+        without a code, 1006 aborts the connection, 1015 puts the reserved code on the wire)."""
+        await self._websockets.close_all(code)
 
     async def _wait(self, predicate: Callable[[], bool], timeout: float) -> None:
         async with asyncio.timeout(timeout):
@@ -361,7 +385,7 @@ class MockServer:
         return resp
 
     async def _responses_websocket(self, request: web.Request) -> web.StreamResponse:
-        return await serve_responses_websocket(request, self._take)
+        return await self._websockets.serve(request, self._take, self._recording)
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         begun = await self._begin(request)
@@ -392,6 +416,7 @@ async def mock_server(
     api_key: str | None = None,
     scenario: Scenario | None = None,
     recordings_dir: str | Path | None = None,
+    websocket: WebSocketMode | None = None,
 ) -> AsyncIterator[str]:
     """A running :class:`MockServer`, yielding only its ``base_url``.
 
@@ -400,7 +425,8 @@ async def mock_server(
     ...         print(base_url)
     """
     server = MockServer(
-        host=host, port=port, api_key=api_key, scenario=scenario, recordings_dir=recordings_dir
+        host=host, port=port, api_key=api_key, scenario=scenario, recordings_dir=recordings_dir,
+        websocket=websocket,
     )
     async with server:
         yield server.base_url
