@@ -172,8 +172,9 @@ class Responses:
         or fail with :class:`~oxide_rx.ContextLostError` (``"raise"``). ``reconnect``: the
         backoff after recoverable closes (``ReconnectPolicy(max_retries=0)`` never
         reconnects); ``on_reconnect(attempt, delay, close_code)`` is called before each
-        attempt (return ``False`` to stop). ``rotate_after``: seconds before a new connection is opened at the next
-        response boundary (the API closes connections at 60 minutes; ``None``: never).
+        attempt (return ``False`` to stop). ``rotate_after``: seconds before a new
+        connection is opened at the next response boundary (the API closes connections at
+        60 minutes; ``None``: never).
         ``max_queue_size`` / ``max_message_size``: bytes waiting for a connection, bytes in
         one message. ``fallback="sse"`` runs the session over HTTP SSE when the server has
         no WebSocket mode (``"never"`` raises); ``transport="sse"`` chooses SSE from the

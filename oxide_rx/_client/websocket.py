@@ -52,7 +52,7 @@ from .._core.responses import ResponseAccumulator
 from .._exceptions import APIConnectionError, APIStatusError, OxideRxError
 from .._resource import AsyncResource
 from .._stream.streams import ResponseStream
-from .._transport.requester import Requester
+from .._transport.requester import Requester, RequestOptions
 from .._transport.timeouts import Timeout
 from .._transport.websocket import (
     ReconnectPolicy,
@@ -77,6 +77,8 @@ DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 MAX_NAMED_LANES = 32
 _LANE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
 _NO_WEBSOCKET_STATUSES = frozenset({404, 405, 426, 501})
+# Closed before any frame with "protocol error" / "unsupported data": not the Responses mode.
+_NOT_SPOKEN_CLOSES = frozenset({1002, 1003})
 _encode = msgspec.json.Encoder().encode
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
 
@@ -459,6 +461,9 @@ class ResponsesWebSocket(AsyncResource):
         if not link.closing:
             self._lost_code = code
             log.debug("WebSocket closed with code %d", code)
+        if self._speaks_no_websocket(link, code):
+            self._fall_back_to_sse(link, code)
+            return
         if self._closed:
             resend = False
         elif link.closing:  # rotation, a refused request, an aborted response: not a loss
@@ -474,6 +479,52 @@ class ResponsesWebSocket(AsyncResource):
                     close_code=code))
         if any(waiting):
             self._spawn(self._recover())
+
+    def _speaks_no_websocket(self, link: WebSocketLink, code: int) -> bool:
+        return (self.fallback == "sse" and not self._closed and not link.closing
+                and link.frames == 0 and code in _NOT_SPOKEN_CLOSES)
+
+    def _fall_back_to_sse(self, link: WebSocketLink, code: int) -> None:
+        """The server took the upgrade, then closed at the first request without a word:
+        it does not speak the mode. Requests it never answered go over HTTP SSE, into the
+        streams already handed out; every later one too."""
+        log.info("WebSocket closed with %d before any event: the session runs over HTTP SSE",
+                 code)
+        self._over_sse = True
+        for lane in self._lanes.values():
+            lane.connection_lost(link.generation, code, resend=True)
+            for turn in lane.take_waiting():
+                self._spawn(self._bridge(lane, turn))
+
+    async def _bridge(self, lane: Lane, turn: Turn) -> None:
+        """Run ``turn`` as ``POST /responses`` and push its events into its stream's feed."""
+        options = RequestOptions(self.timeout, None, self.extra_headers, self.extra_query)
+        body = {**lane.sse_params(turn), "stream": True}
+        task = asyncio.current_task()
+
+        def stop() -> None:  # the stream was closed: stop the request too
+            if task is not None:
+                task.cancel()
+
+        turn.feed.on_abort = stop
+        try:
+            feed = await self._requester.open_sse("POST", "/responses", options, body=body)
+        except OxideRxError as exc:
+            turn.feed.end(exc)
+            return
+        try:
+            async for batch in feed:
+                for payload in batch:
+                    turn.feed.push(payload)
+        except OxideRxError as exc:
+            feed.abort()
+            turn.feed.end(exc)
+        except BaseException:
+            feed.abort()
+            raise
+        else:
+            await feed.finish()
+            turn.feed.end()
 
     async def _recover(self) -> None:
         """Send the requests the lost connection never answered on a new one."""

@@ -429,6 +429,18 @@ class Lane:
         return [t for t in self._turns if t.sent_on == 0 and not t.abandoned
                 and t.payload is not None]
 
+    def take_waiting(self) -> list[Turn]:
+        """Requests waiting for a connection, taken off the lane's routing (they go over
+        HTTP instead: the server turned out not to speak the WebSocket mode)."""
+        turns = self.waiting_turns()
+        for turn in turns:
+            self._turns.remove(turn)
+        return turns
+
+    def sse_params(self, turn: Turn) -> dict[str, Any]:
+        """``turn``'s request as the body of ``POST /responses``."""
+        return self._sse_params(turn)
+
     def fail_waiting(self, error: Exception) -> None:
         for turn in self.waiting_turns():
             turn.feed.end(error)

@@ -54,6 +54,9 @@ class WebSocketLink:
         self.generation = generation
         self.opened_at = opened_at
         self.close_code: int | None = None
+        self.frames = 0
+        """Frames received so far (none at all, then a close: the server does not speak the
+        protocol)."""
         self.closing = False
         """Set when this side decided to close (``close()``): not a loss to recover from."""
         self._on_frame = on_frame
@@ -98,8 +101,10 @@ class WebSocketLink:
                 message = await ws.receive()
                 kind = message.type
                 if kind is _TEXT:
+                    self.frames += 1
                     on_frame(self, message.data.encode())
                 elif kind is _BINARY:
+                    self.frames += 1
                     on_frame(self, message.data)
                 elif kind in (aiohttp.WSMsgType.PING, aiohttp.WSMsgType.PONG):
                     continue
