@@ -75,6 +75,8 @@ class WebSocketMode:
     max_lanes: int = 32
     strict_chaining: bool = True
     """Refuse a continuation whose input repeats the conversation (see the module doc)."""
+    refuse_next: list[int] = field(default_factory=list)
+    """Statuses to answer the next upgrade requests with, one each (``[503, 429]``)."""
     persist_stored: bool = True
     """Keep ``store`` responses server-wide; ``False``: every response lives only in its
     connection's cache, so after a reconnect ``previous_response_id`` is not found."""
@@ -126,6 +128,9 @@ class WebSocketHub:
         """Serve one upgrade request until the connection ends."""
         if not self.mode.enabled:
             return error_response(404, "mock: no WebSocket mode here", code="not_found")
+        if self.mode.refuse_next:
+            status = self.mode.refuse_next.pop(0)
+            return error_response(status, f"mock: upgrade refused with {status}")
         ws = web.WebSocketResponse(max_msg_size=64 * 1024 * 1024)
         await ws.prepare(request)
         self.upgrades += 1
