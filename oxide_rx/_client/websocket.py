@@ -379,10 +379,15 @@ class ResponsesWebSocket(AsyncResource):
             turn.feed.end(exc)
             return
         turn.sent_on = link.generation
-        # A send that fails is not raised: the reader sees the connection end, and the
-        # request goes out again on the next connection (or its stream says why not).
-        with contextlib.suppress(APIConnectionError):
+        try:
             await link.send(text)
+        except APIConnectionError:
+            # Not raised: the request goes out again on the next connection (or its stream
+            # says why not). If the reader already handled this connection's end, that is
+            # up to us; otherwise it will find the request there, unanswered.
+            if link is not self._link:
+                turn.sent_on = 0
+                self._spawn(self._recover())
 
     def resend_soon(self, turn: Turn) -> None:
         link = self._link

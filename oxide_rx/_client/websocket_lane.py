@@ -447,8 +447,9 @@ class Lane:
             self._end(turn, None)
 
     def live(self) -> bool:
-        """A response someone still reads is in flight (abandoned ones do not count)."""
-        return any(not t.abandoned for t in self._turns)
+        """A response someone still reads is in flight on the connection (abandoned ones,
+        and one still on its way to being sent, do not count)."""
+        return any(not t.abandoned and t.sent_on != -1 for t in self._turns)
 
     def active_on(self, generation: int) -> bool:
         """A response someone reads is streaming on connection ``generation``."""
