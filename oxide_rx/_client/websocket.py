@@ -245,8 +245,11 @@ class ResponsesWebSocket(AsyncResource):
     async def send_event(self, event: Mapping[str, Any]) -> None:
         """Send one client event as it is (no routing, no chaining), within the session's
         budgets, reconnecting first if the connection dropped."""
-        text = self._check_size(event)
-        link = await self._queue_for_link(len(text), new_turn=False)
+        await self.send_text(_encode(event).decode())
+
+    async def send_text(self, text: str) -> None:
+        """Send one text frame as it is (see :meth:`send_event`)."""
+        link = await self._queue_for_link(len(self._check_text(text)), new_turn=False)
         await link.send(text)
 
     def tap(self, on_frame: Callable[[bytes], None],
@@ -351,7 +354,9 @@ class ResponsesWebSocket(AsyncResource):
             self._queued_bytes -= size
 
     def _check_size(self, event: Mapping[str, Any]) -> str:
-        text = _encode(event).decode()
+        return self._check_text(_encode(event).decode())
+
+    def _check_text(self, text: str) -> str:
         if len(text) > self.max_message_size:
             raise WebSocketLimitError(
                 f"The message is {len(text)} bytes, over max_message_size="
