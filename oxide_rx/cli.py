@@ -3,6 +3,7 @@
     oxide-rx chat "Write a haiku about Rust programming."
     oxide-rx chat --smooth --stats "Hi"
     oxide-rx chat --api responses --events "Hi"
+    oxide-rx chat --ws "Pick a city" --turn "Why that one?"
     oxide-rx tui
     oxide-rx mock-server --port 8765
     oxide-rx serve --port 8080
@@ -49,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="re-chunk the text into words, paced evenly (ox.ops.smooth)")
     chat.add_argument("--stats", action="store_true",
                       help="print a one-line summary on stderr at the end: TTFT, tokens/s, stalls")
+    chat.add_argument("--ws", action="store_true",
+                      help="the Responses API over one WebSocket session (turns chain by "
+                           "themselves; falls back to SSE where the server has no WebSocket mode)")
+    chat.add_argument("--turn", action="append", default=[], metavar="PROMPT",
+                      help="with --ws: a follow-up prompt, sent on the same connection after "
+                           "the answer (repeat for more turns)")
 
     tui = commands.add_parser("tui", help="chat in a terminal app (needs the `tui` extra)")
     tui.add_argument("--model", default=DEFAULT_MODEL, help=f"default {DEFAULT_MODEL}")
@@ -105,6 +112,8 @@ def _wire_json(obj: Any) -> str:
 
 
 async def _chat(args: argparse.Namespace) -> int:
+    if args.ws:
+        return await _chat_ws(args)
     async with client_or_mock(args.base_url) as client:
         if args.api == "responses":
             extra = {"instructions": args.system} if args.system else {}
@@ -121,23 +130,40 @@ async def _chat(args: argparse.Namespace) -> int:
                 usage["stream_options"] = {"include_usage": True}
             stream = await client.chat.completions.create_stream(model=args.model,
                                                                  messages=messages, **usage)
-        metrics = stream.metrics if args.stats else None
-        async with stream:
-            if args.events:
-                events = stream.events.pipe(smooth()) if args.smooth else stream.events
-                events.subscribe(lambda event: _print_event(event, args.snapshots))
-            elif args.smooth:
-                stream.events.pipe(of_type(ContentDelta), smooth()).subscribe(_print_delta)
-            else:
-                stream.on(ContentDelta, _print_delta)
-            try:
-                await stream.until_done()
-            finally:
-                if not args.events:
-                    print()
-                if metrics is not None:
-                    print(f"oxide-rx: {metrics.metrics().summary()}", file=sys.stderr)
+        await _consume(stream, args)
     return 0
+
+
+async def _chat_ws(args: argparse.Namespace) -> int:
+    """Every prompt (the first, then each ``--turn``) on one WebSocket session, chained."""
+    defaults: dict[str, Any] = {"model": args.model}
+    if args.system:
+        defaults["instructions"] = args.system
+    async with (client_or_mock(args.base_url) as client,
+                await client.responses.connect(defaults=defaults) as session):
+        for prompt in [args.prompt, *args.turn]:
+            await _consume(await session.create_stream(input=prompt), args)
+    return 0
+
+
+async def _consume(stream: Any, args: argparse.Namespace) -> None:
+    """Print ``stream`` as the flags say, until it ends."""
+    metrics = stream.metrics if args.stats else None
+    async with stream:
+        if args.events:
+            events = stream.events.pipe(smooth()) if args.smooth else stream.events
+            events.subscribe(lambda event: _print_event(event, args.snapshots))
+        elif args.smooth:
+            stream.events.pipe(of_type(ContentDelta), smooth()).subscribe(_print_delta)
+        else:
+            stream.on(ContentDelta, _print_delta)
+        try:
+            await stream.until_done()
+        finally:
+            if not args.events:
+                print()
+            if metrics is not None:
+                print(f"oxide-rx: {metrics.metrics().summary()}", file=sys.stderr)
 
 
 def _print_delta(event: ContentDelta) -> None:

@@ -27,6 +27,8 @@ API does (wire-protocol reference §7, the official SDK's lanes README):
   code sent anyway), ``hold_after`` waits for ``release_held()`` (or a steer), ``pace``
   spaces the events. :meth:`WebSocketHub.close_all` closes every connection with a code.
 - ``replay`` scenarios send each recorded event's data as one text frame (no chaining).
+- A message has no headers: ``metadata: {"x_mock_scenario": "<X-Mock-Scenario value>"}``
+  picks its scenario (else the queue, else the upgrade's ``X-Mock-Scenario``, else the default).
 - ``background`` is refused, as the API does. ``WebSocketMode(enabled=False)`` answers the
   upgrade with 404 (a server without the mode); ``speaks_protocol=False`` accepts it and
   closes with 1003 at the first message.
@@ -284,7 +286,7 @@ class _Connection:
                 await self.send(_error("mock_input_repeats_context", text, 400, lane))
                 return
             context = found
-        scenario = self.take_scenario(self.request)
+        scenario = self._scenario(payload)
         if isinstance(scenario, ReplayScenario):
             await self.replay(lane, scenario)
             return
@@ -312,6 +314,15 @@ class _Connection:
             follow = {**payload, "input": running.steer_input, "previous_response_id": run.id}
             follow.pop("generate", None)
             await self.respond(lane, follow)
+
+    def _scenario(self, payload: dict[str, Any]) -> Scenario:
+        """``metadata.x_mock_scenario`` (a message has no headers), else the server's pick."""
+        metadata = payload.get("metadata")
+        spec = metadata.get("x_mock_scenario") if isinstance(metadata, dict) else None
+        if isinstance(spec, str):
+            with contextlib.suppress(ValueError):
+                return Scenario.parse(spec)
+        return self.take_scenario(self.request)
 
     async def replay(self, lane: str | None, scenario: ReplayScenario) -> None:
         path = self.find_recording(scenario.source)
