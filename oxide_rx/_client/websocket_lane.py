@@ -133,8 +133,10 @@ class Turn:
 
     payload: dict[str, Any] | None
     """The ``response.create`` event to send (``None``: a successor nobody sends)."""
-    rebuilt: dict[str, Any] | None
-    """The same request with the whole conversation instead of ``previous_response_id``."""
+    context: int | None
+    """How many of the lane's kept items came before this request, when it continues the
+    chain by ``previous_response_id``: the whole conversation can then replace that id
+    (built only if needed: it costs as much as the conversation is long)."""
     new_items: list[Any]
     feed: WebSocketFeed
     stream: ResponseStream | None = None
@@ -278,16 +280,24 @@ class Lane:
             payload["input"] = input
         if self.stream_id is not None:
             payload["stream_id"] = self.stream_id
-        rebuilt: dict[str, Any] | None = None
+        turn = self._turn(payload, None, new_items, store=params.get("store") is not False)
         if self.session.chain and "previous_response_id" not in params and (
                 self.response_id is not None or self._items):
-            rebuilt = {**payload, "input": [*self._items, *new_items]}
-            rebuilt.pop("previous_response_id", None)
+            turn.context = len(self._items)
             if self.response_id is not None and not self._head_lost():
                 payload["previous_response_id"] = self.response_id
             else:
-                payload, rebuilt = rebuilt, None  # already the whole conversation
-        return self._turn(payload, rebuilt, new_items, store=params.get("store") is not False)
+                turn.payload = self._rebuilt(turn)  # the whole conversation from the start
+        return turn
+
+    def _rebuilt(self, turn: Turn) -> dict[str, Any]:
+        """``turn``'s request with the whole conversation instead of ``previous_response_id``
+        (it can be made once)."""
+        assert turn.payload is not None and turn.context is not None
+        rebuilt = {**turn.payload, "input": [*self._items[:turn.context], *turn.new_items]}
+        rebuilt.pop("previous_response_id", None)
+        turn.context = None
+        return rebuilt
 
     def _head_lost(self) -> bool:
         """The head lived only in a connection's cache (``store=False``), and that
@@ -298,8 +308,8 @@ class Lane:
 
     def payload_to_send(self, turn: Turn) -> dict[str, Any] | None:
         """What to (re-)send for ``turn`` now, on the current connection."""
-        if turn.rebuilt is not None and self._head_lost():
-            turn.payload, turn.rebuilt = turn.rebuilt, None
+        if turn.context is not None and self._head_lost():
+            turn.payload = self._rebuilt(turn)
         return turn.payload
 
     def _sse_params(self, turn: Turn) -> dict[str, Any]:
@@ -308,9 +318,9 @@ class Lane:
         params.pop("generate", None)
         return params
 
-    def _turn(self, payload: dict[str, Any] | None, rebuilt: dict[str, Any] | None,
+    def _turn(self, payload: dict[str, Any] | None, context: int | None,
               new_items: list[Any], *, store: bool) -> Turn:
-        turn = Turn(payload, rebuilt, new_items, WebSocketFeed(), store=store)
+        turn = Turn(payload, context, new_items, WebSocketFeed(), store=store)
         turn.feed.on_abort = lambda: self._abort(turn)
         return turn
 
@@ -381,11 +391,11 @@ class Lane:
             self.session.expire_link()  # the request is sent again on a new connection
             return
         if code == "previous_response_not_found" and not turn.abandoned:
-            if turn.rebuilt is not None and self.session.on_context_lost == "rebuild":
-                turn.payload, turn.rebuilt = turn.rebuilt, None
+            if turn.context is not None and self.session.on_context_lost == "rebuild":
+                turn.payload = self._rebuilt(turn)
                 self.session.resend_soon(turn)
                 return
-            reason = ("on_context_lost='raise'" if turn.rebuilt is not None
+            reason = ("on_context_lost='raise'" if turn.context is not None
                       else "this lane kept no conversation to rebuild it from")
             error = ContextLostError(
                 f"The server no longer has the previous response ({reason}).",

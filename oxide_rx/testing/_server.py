@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any, Self
 
@@ -85,8 +86,11 @@ class MockServer:
         scenario: Scenario | None = None,
         recordings_dir: str | Path | None = None,
         websocket: WebSocketMode | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl = ssl
+        """A server-side TLS context: serve HTTPS (and ``wss``) instead of plain HTTP."""
         self.port = port
         self.api_key = api_key
         self.default_scenario = scenario or DefaultScenario()
@@ -111,7 +115,8 @@ class MockServer:
         # What web.TCPSite does, with each connection counted on its way in and out, and a
         # deep listen queue: benchmarks and soak tests open connections by the thousand.
         self._listener = await asyncio.get_running_loop().create_server(
-            self._connections.counting(handlers), self.host, self.port, backlog=_BACKLOG
+            self._connections.counting(handlers), self.host, self.port, backlog=_BACKLOG,
+            ssl=self.ssl,
         )
         self.port = self._listener.sockets[0].getsockname()[1]
 
@@ -139,8 +144,8 @@ class MockServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>/v1``: pass it as the client's ``base_url``."""
-        return f"http://{self.host}:{self.port}/v1"
+        """``http://127.0.0.1:<port>/v1`` (``https`` with ``ssl``): the client's ``base_url``."""
+        return f"{'https' if self.ssl is not None else 'http'}://{self.host}:{self.port}/v1"
 
     # --- scripting and observation ----------------------------------------------------------
 
