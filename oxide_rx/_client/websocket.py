@@ -65,7 +65,7 @@ from .._transport.websocket import (
 )
 from .._transport.websocket_link import WebSocketLink
 from ..types.responses import Response
-from .websocket_lane import Envelope, Lane, Turn
+from .websocket_lane import Envelope, Lane, Turn, within
 
 __all__ = ["ResponsesWebSocket"]
 
@@ -354,7 +354,11 @@ class ResponsesWebSocket(AsyncResource):
             self._queued_bytes -= size
 
     def _check_size(self, event: Mapping[str, Any]) -> str:
-        return self._check_text(_encode(event).decode())
+        try:
+            text = _encode(event).decode()
+        except (TypeError, msgspec.EncodeError) as exc:
+            raise WebSocketUsageError(f"The request cannot be sent as JSON: {exc}") from None
+        return self._check_text(text)
 
     def _check_text(self, text: str) -> str:
         if len(text) > self.max_message_size:
@@ -428,8 +432,9 @@ class ResponsesWebSocket(AsyncResource):
         try:
             link = await self._queue_for_link(len(text), new_turn=False)
             await link.send(text)
-            async with asyncio.timeout(self.timeout.headers):
-                return await waiter
+            answer: tuple[Envelope, bytes] = await within(
+                self.timeout.headers, waiter, "The server did not answer response.steer")
+            return answer
         finally:
             with contextlib.suppress(ValueError):
                 self._steer_waiters.remove(waiter)

@@ -26,9 +26,10 @@ flight at a time, as the API runs each lane FIFO. It does three jobs:
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -36,13 +37,14 @@ import msgspec
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
-from .._exceptions import ResponseFailedError, StreamTruncatedError
+from .._exceptions import APITimeoutError, ResponseFailedError, StreamTruncatedError
 from .._stream.streams import ResponseStream
+from .._transport.timeouts import Timeout
 from .._transport.websocket import WebSocketClosedError, WebSocketUsageError
 from .._transport.websocket_link import WebSocketFeed
 from ..types.responses import Response
 
-__all__ = ["ContextLostError", "Lane", "SteerFailedError"]
+__all__ = ["ContextLostError", "Lane", "SteerFailedError", "within"]
 
 LIFECYCLE_STARTS = frozenset({"response.created", "response.queued", "response.in_progress"})
 TERMINALS = frozenset({"response.completed", "response.incomplete", "response.failed",
@@ -112,6 +114,7 @@ class SessionLink(Protocol):
     on_context_lost: Literal["rebuild", "raise"]
     defaults: Mapping[str, Any]
     idle_timeout: float | None
+    timeout: Timeout
 
     @property
     def over_sse(self) -> bool: ...
@@ -146,6 +149,8 @@ class Turn:
     terminal: bytes | None = None
     abandoned: bool = False
     store: bool = True
+    opened: asyncio.Event | None = None
+    """Set when the response opens (or ends unopened); made only for someone waiting."""
 
 
 @dataclass(eq=False)
@@ -236,8 +241,9 @@ class Lane:
         return await stream.final_response()
 
     async def steer(self, input: Any) -> ResponseStream:
-        """Queue ``input`` into the response streaming on this lane (``response.steer``) and
-        return the stream of the successor the server starts with it. The steered response
+        """Queue ``input`` into the response streaming on this lane (``response.steer``; one
+        sent and not answered yet is waited for) and return the stream of the successor the
+        server starts with it. The steered response
         may end early, ``incomplete`` with reason ``steered``; the successor continues it.
         Raises :class:`SteerFailedError` if the server does not take the input.
 
@@ -249,9 +255,14 @@ class Lane:
             raise WebSocketUsageError("steering needs the WebSocket mode (this session runs "
                                       "over HTTP SSE)")
         target = next((t for t in reversed(self._turns)
-                       if t.state == "active" and not t.abandoned and t.payload is not None),
-                      None)
-        if target is None or target.response_id is None or target.stream is None:
+                       if not t.abandoned and t.payload is not None), None)
+        if target is not None and target.state == "pending":
+            # Sent, not answered yet: steering needs its id, which response.created brings.
+            target.opened = target.opened or asyncio.Event()
+            await within(self.session.timeout.headers, target.opened.wait(),
+                          "The response to steer did not start")
+        if target is None or target.state != "active" or target.response_id is None \
+                or target.stream is None:
             raise WebSocketUsageError("nothing is streaming on this lane to steer")
         successor = self._turn(None, None, _as_items(input), store=target.store)
         successor.stream = self._stream(successor, ResponseAccumulator(
@@ -368,6 +379,8 @@ class Lane:
                     turn.state = "active"
                     turn.response_id = response_id
                     turn.feed.push(frame)
+                    if turn.opened is not None:
+                        turn.opened.set()
                 return
             if kind == "error":
                 self._create_failed(turn, envelope, frame)
@@ -379,6 +392,8 @@ class Lane:
     def _end(self, turn: Turn, frame: bytes | None) -> None:
         turn.state = "ended"
         turn.terminal = frame
+        if turn.opened is not None:
+            turn.opened.set()
         with contextlib.suppress(ValueError):
             self._turns.remove(turn)
         if turn.response_id is not None:
@@ -490,6 +505,16 @@ class Lane:
         turn.abandoned = True
         turn.feed.discard()
         self.session.abandoned()
+
+
+async def within(seconds: float | None, waiting: Awaitable[Any], what: str) -> Any:
+    """``await waiting``, as an :class:`~oxide_rx.APITimeoutError` after ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await waiting
+    except TimeoutError:
+        pass
+    raise APITimeoutError(f"{what} within {seconds:g} s.")
 
 
 def _as_items(input: Any) -> list[Any]:

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from support import ClientFactory, until_metrics, wait_until
+from support import ClientFactory, until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -82,9 +82,7 @@ async def test_steering_ends_the_response_and_streams_its_successor(
         done: list[ox.Done] = []
         story.on(ox.Done, done.append)
         story.start()
-        await server.wait_for_held()
-        await wait_until(lambda: story.current_response().id != "", what="response.created")
-        successor = await session.steer("Make it about a lighthouse")
+        successor = await session.steer("Make it about a lighthouse")  # once it started
         steered = await asyncio.wait_for(story.final_response(), 5)
         after = await asyncio.wait_for(successor.final_response(), 5)
         assert session.response_id == after.id
