@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, Unpack
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
@@ -14,15 +13,9 @@ from .._transport.requester import Requester, RequestOptions
 from .._transport.resuming import DEFAULT_MAX_RESUMES, ResumingFeed
 from .._transport.sse_feed import SSEFeed
 from .._transport.timeouts import Timeout
-from .._transport.websocket import ReconnectPolicy
 from ..types.responses import Response, decode_response
 from .options import query_params, split_request_options
-from .websocket import (
-    DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_MAX_QUEUE_SIZE,
-    DEFAULT_ROTATE_AFTER,
-    ResponsesWebSocket,
-)
+from .websocket import ResponsesWebSocket, SessionOptions
 
 __all__ = ["Responses"]
 
@@ -147,21 +140,11 @@ class Responses:
     async def connect(
         self,
         *,
-        defaults: Mapping[str, Any] | None = None,
-        chain: bool = True,
-        on_context_lost: Literal["rebuild", "raise"] = "rebuild",
-        reconnect: ReconnectPolicy | None = None,
-        on_reconnect: Callable[[int, float, int], object] | None = None,
-        rotate_after: float | None = DEFAULT_ROTATE_AFTER,
-        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        fallback: Literal["sse", "never"] = "sse",
         transport: Literal["websocket", "sse"] = "websocket",
         timeout: Timeout | float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
-        proxy: str | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        **options: Unpack[SessionOptions],
     ) -> ResponsesWebSocket:
         """Open a session on the Responses API's WebSocket mode: responses stream one at a
         time per lane with the same events as SSE, chain by themselves, and survive drops.
@@ -174,12 +157,12 @@ class Responses:
         reconnects); ``on_reconnect(attempt, delay, close_code)`` is called before each
         attempt (return ``False`` to stop). ``rotate_after``: seconds before a new
         connection is opened at the next response boundary (the API closes connections at
-        60 minutes; ``None``: never).
-        ``max_queue_size`` / ``max_message_size``: bytes waiting for a connection, bytes in
-        one message. ``fallback="sse"`` runs the session over HTTP SSE when the server has
-        no WebSocket mode (``"never"`` raises); ``transport="sse"`` chooses SSE from the
-        start. ``proxy`` overrides ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``.
-        ``clock`` measures the connection's age (inject one to test rotation).
+        60 minutes; ``None``: never). ``max_queue_size`` / ``max_message_size``: bytes
+        waiting for a connection, bytes in one message. ``fallback="sse"`` runs the session
+        over HTTP SSE when the server has no WebSocket mode (``"never"`` raises);
+        ``transport="sse"`` chooses SSE from the start. ``proxy`` overrides ``HTTPS_PROXY``
+        / ``HTTP_PROXY`` / ``NO_PROXY``. ``clock`` measures the connection's age (inject one
+        to test rotation).
 
         >>> async with await client.responses.connect(                 # doctest: +SKIP
         ...         defaults={"model": "gpt-5.4-mini"}) as session:
@@ -197,12 +180,7 @@ class Responses:
 
         return await ResponsesWebSocket.open(
             requester, open_sse, transport=transport, timeout=effective,
-            extra_headers=extra_headers, extra_query=extra_query, defaults=defaults,
-            chain=chain, on_context_lost=on_context_lost, reconnect=reconnect,
-            on_reconnect=on_reconnect,
-            rotate_after=rotate_after, max_queue_size=max_queue_size,
-            max_message_size=max_message_size, fallback=fallback, proxy=proxy, clock=clock,
-        )
+            extra_headers=extra_headers, extra_query=extra_query, **options)
 
     async def create(self, **params: Any) -> Response:
         """A non-streaming response (``background=True`` returns it queued: poll ``retrieve``).

@@ -44,7 +44,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import msgspec
 
@@ -67,7 +67,7 @@ from .._transport.websocket_link import WebSocketLink
 from ..types.responses import Response
 from .websocket_lane import Envelope, Lane, Turn, within
 
-__all__ = ["ResponsesWebSocket"]
+__all__ = ["ResponsesWebSocket", "SessionOptions"]
 
 log = logging.getLogger("oxide_rx")
 
@@ -83,6 +83,23 @@ _encode = msgspec.json.Encoder().encode
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
 
 OpenSSE = Callable[[dict[str, Any], ResponseAccumulator], Awaitable[ResponseStream]]
+
+
+class SessionOptions(TypedDict, total=False):
+    """The session's options (``client.responses.connect(**options)``; defaults and meaning
+    on :class:`ResponsesWebSocket`'s constructor and ``connect``'s docstring)."""
+
+    defaults: Mapping[str, Any] | None
+    chain: bool
+    on_context_lost: Literal["rebuild", "raise"]
+    reconnect: ReconnectPolicy | None
+    on_reconnect: Callable[[int, float, int], object] | None
+    rotate_after: float | None
+    max_queue_size: int
+    max_message_size: int
+    fallback: Literal["sse", "never"]
+    proxy: str | None
+    clock: Callable[[], float]
 
 
 class ResponsesWebSocket(AsyncResource):
@@ -157,11 +174,14 @@ class ResponsesWebSocket(AsyncResource):
         self._lanes: dict[str | None, Lane] = {None: self.default}
 
     @classmethod
-    async def open(cls, requester: Requester, open_sse: OpenSSE, *,
+    async def open(cls, requester: Requester, open_sse: OpenSSE, *, timeout: Timeout,
                    transport: Literal["websocket", "sse"] = "websocket",
-                   **options: Any) -> ResponsesWebSocket:
+                   extra_headers: Mapping[str, str] | None = None,
+                   extra_query: Mapping[str, str] | None = None,
+                   **options: Unpack[SessionOptions]) -> ResponsesWebSocket:
         """Open a session (a connection, or the SSE fallback): ``client.responses.connect``."""
-        session = cls(requester, open_sse, **options)
+        session = cls(requester, open_sse, timeout=timeout, extra_headers=extra_headers,
+                      extra_query=extra_query, **options)
         if transport == "sse":
             session._over_sse = True
             return session

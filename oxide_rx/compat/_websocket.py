@@ -118,18 +118,44 @@ class _Handlers:
     def has(self, event_type: str) -> bool:
         return bool(self.by_type.get(event_type))
 
+    def due(self, event: Any) -> list[Handler]:
+        """The handlers to call for ``event``, its type's first; an ``error`` event nobody
+        handles raises ``OpenAIError`` (as officially)."""
+        kind = event.type
+        if kind == "error" and not self.has("error") and not self.has("event"):
+            raise OpenAIError(f"WebSocket error: {event}")
+        return [*self.take(kind), *self.take("event")]
 
-def _register(handlers: _Handlers, owner: _T, event_type: str, handler: Handler | None,
-              once: bool) -> _T | Callable[[Handler], Handler]:
-    if handler is not None:
-        handlers.add(event_type, handler, once=once)
-        return owner
 
-    def decorator(fn: Handler) -> Handler:
-        handlers.add(event_type, fn, once=once)
-        return fn
+class _Registrations:
+    """``on`` / ``once`` / ``off``, as methods (chainable) or decorators."""
 
-    return decorator
+    def _registry(self) -> _Handlers:
+        raise NotImplementedError
+
+    def on(self, event_type: str, handler: Handler | None = None) -> Any:
+        """Add ``handler`` for ``event_type`` (``"event"``: every event)."""
+        return self._register(event_type, handler, once=False)
+
+    def once(self, event_type: str, handler: Handler | None = None) -> Any:
+        """Like :meth:`on`, removed after its first call."""
+        return self._register(event_type, handler, once=True)
+
+    def off(self, event_type: str, handler: Handler) -> Any:
+        self._registry().remove(event_type, handler)
+        return self
+
+    def _register(self, event_type: str, handler: Handler | None, *, once: bool) -> Any:
+        handlers = self._registry()
+        if handler is not None:
+            handlers.add(event_type, handler, once=once)
+            return self
+
+        def decorator(fn: Handler) -> Handler:
+            handlers.add(event_type, fn, once=once)
+            return fn
+
+        return decorator
 
 
 class AsyncResponsesResponseResource:
@@ -153,7 +179,7 @@ def _given(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if type(v).__name__ not in ("NotGiven", "Omit")}
 
 
-class AsyncResponsesConnection:
+class AsyncResponsesConnection(_Registrations):
     """A live WebSocket connection to the Responses API (the official class of that name)."""
 
     def __init__(self, session: ox.ResponsesWebSocket, url: str, *, reconnects: bool) -> None:
@@ -244,32 +270,20 @@ class AsyncResponsesConnection:
         await self._session.aclose()
         self._wake()
 
-    def on(self, event_type: str, handler: Handler | None = None) -> Any:
-        """Add ``handler`` for ``event_type`` (``"event"``: all); as a method or decorator."""
-        return _register(self._handlers, self, event_type, handler, False)
-
-    def once(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._handlers, self, event_type, handler, True)
-
-    def off(self, event_type: str, handler: Handler) -> AsyncResponsesConnection:
-        self._handlers.remove(event_type, handler)
-        return self
+    def _registry(self) -> _Handlers:
+        return self._handlers
 
     async def dispatch_events(self) -> None:
         """Call the handlers for every event until the connection closes; an ``error`` event
         nobody handles raises ``OpenAIError``."""
         async for event in self:
-            kind = event.type
-            if kind == "error" and not self._handlers.has("error") \
-                    and not self._handlers.has("event"):
-                raise OpenAIError(f"WebSocket error: {event}")
-            for handler in [*self._handlers.take(kind), *self._handlers.take("event")]:
+            for handler in self._handlers.due(event):
                 result = handler(event)
                 if asyncio.iscoroutine(result):
                     await result
 
 
-class AsyncResponsesConnectionManager:
+class AsyncResponsesConnectionManager(_Registrations):
     """``async with client.responses.connect(...) as connection:`` (or ``await .enter()``)."""
 
     def __init__(
@@ -303,15 +317,8 @@ class AsyncResponsesConnectionManager:
             raise WebSocketQueueFullError("send queue is full, message discarded")
         self._queued.append(text)
 
-    def on(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._handlers, self, event_type, handler, False)
-
-    def once(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._handlers, self, event_type, handler, True)
-
-    def off(self, event_type: str, handler: Handler) -> AsyncResponsesConnectionManager:
-        self._handlers.remove(event_type, handler)
-        return self
+    def _registry(self) -> _Handlers:
+        return self._handlers
 
     async def __aenter__(self) -> AsyncResponsesConnection:
         settings = self._settings
@@ -388,7 +395,7 @@ class ResponsesResponseResource:
             input=input, previous_response_id=previous_response_id))
 
 
-class ResponsesConnection:
+class ResponsesConnection(_Registrations):
     """The blocking connection: the async one, run on the compat client's loop thread."""
 
     def __init__(self, connection: AsyncResponsesConnection, runner: Runner) -> None:
@@ -424,27 +431,16 @@ class ResponsesConnection:
     def close(self, *, code: int = 1000, reason: str = "") -> None:
         self._run(self._async.close(code=code, reason=reason))
 
-    def on(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._async._handlers, self, event_type, handler, False)
-
-    def once(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._async._handlers, self, event_type, handler, True)
-
-    def off(self, event_type: str, handler: Handler) -> ResponsesConnection:
-        self._async._handlers.remove(event_type, handler)
-        return self
+    def _registry(self) -> _Handlers:
+        return self._async._handlers
 
     def dispatch_events(self) -> None:
         for event in self:
-            kind = event.type
-            handlers = self._async._handlers
-            if kind == "error" and not handlers.has("error") and not handlers.has("event"):
-                raise OpenAIError(f"WebSocket error: {event}")
-            for handler in [*handlers.take(kind), *handlers.take("event")]:
+            for handler in self._async._handlers.due(event):
                 handler(event)
 
 
-class ResponsesConnectionManager:
+class ResponsesConnectionManager(_Registrations):
     """``with client.responses.connect(...) as connection:`` (or ``.enter()``)."""
 
     def __init__(self, settings: Settings, runner: Runner, **options: Any) -> None:
@@ -455,15 +451,8 @@ class ResponsesConnectionManager:
     def send(self, event: Any) -> None:
         self._async.send(event)
 
-    def on(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._async._handlers, self, event_type, handler, False)
-
-    def once(self, event_type: str, handler: Handler | None = None) -> Any:
-        return _register(self._async._handlers, self, event_type, handler, True)
-
-    def off(self, event_type: str, handler: Handler) -> ResponsesConnectionManager:
-        self._async._handlers.remove(event_type, handler)
-        return self
+    def _registry(self) -> _Handlers:
+        return self._async._handlers
 
     def __enter__(self) -> ResponsesConnection:
         self._connection = ResponsesConnection(self._runner.run(self._async.enter()),
