@@ -9,17 +9,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import ClientFactory
 
 import oxide_rx as ox
 from oxide_rx.testing import MockServer, Scenario
 
 FAST = ox.ReconnectPolicy(initial_delay=0.0)
 
-
-@pytest.fixture
-def client(make_client: ClientFactory) -> ox.OpenAI:
-    return make_client(max_retries=0)
 
 
 async def _turn(session: ox.ResponsesWebSocket | ox.Lane, input: Any, **params: Any) -> Any:

@@ -8,15 +8,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import ClientFactory, until_metrics
+from support import until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import MockServer, Scenario
-
-
-@pytest.fixture
-def client(make_client: ClientFactory) -> ox.OpenAI:
-    return make_client(max_retries=0)
 
 
 def _shape(events: list[Any]) -> list[str]:

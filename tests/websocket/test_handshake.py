@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
-from support import ClientFactory
+from support import ClientFactory, tcp_server
 
 import oxide_rx as ox
 from oxide_rx.testing import MockServer, Scenario
@@ -54,12 +54,8 @@ async def raw_server(answer: Callable[[RawServer, bytes], bytes] | None = None,
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handler or serve, "127.0.0.1", 0)
-    record.port = server.sockets[0].getsockname()[1]
-    try:
+    async with tcp_server(handler or serve) as record.port:
         yield record
-    finally:
-        server.close()
 
 
 @pytest.fixture(autouse=True)
@@ -194,12 +190,8 @@ async def forward_proxy() -> AsyncIterator[RawServer]:
                             + head.split(b"\r\n", 1)[1])
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    record.port = server.sockets[0].getsockname()[1]
-    try:
+    async with tcp_server(serve) as record.port:
         yield record
-    finally:
-        server.close()
 
 
 async def _one_turn(client: ox.OpenAI, **options: str) -> str:

@@ -7,15 +7,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from support import ClientFactory, until_metrics
+from support import until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
-
-
-@pytest.fixture
-def client(make_client: ClientFactory) -> ox.OpenAI:
-    return make_client(max_retries=0)
 
 
 async def test_lanes_stream_side_by_side_and_chain_on_their_own(

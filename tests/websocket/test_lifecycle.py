@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import ClientFactory
+from support import tcp_server
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -29,10 +29,6 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
-
-@pytest.fixture
-def client(make_client: ClientFactory) -> ox.OpenAI:
-    return make_client(max_retries=0)
 
 
 async def _answer(session: ox.ResponsesWebSocket | ox.Lane, text: str) -> str:
@@ -200,11 +196,8 @@ async def chatty_server(close_frames: list[bytes]) -> AsyncIterator[str]:
             reading.cancel()
             writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
-    finally:
-        server.close()
+    async with tcp_server(serve) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 async def test_aclose_returns_even_if_the_server_never_answers_the_close_frame() -> None:

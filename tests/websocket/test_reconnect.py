@@ -8,7 +8,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import ClientFactory
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -17,10 +16,6 @@ from oxide_rx.types import responses as rt
 RECOVERABLE = [1001, 1005, 1006, 1011, 1012, 1013, 1015]
 FAST = ox.ReconnectPolicy(initial_delay=0.0, max_delay=0.0)
 
-
-@pytest.fixture
-def client(make_client: ClientFactory) -> ox.OpenAI:
-    return make_client(max_retries=0)
 
 
 async def _answer(session: ox.ResponsesWebSocket, text: str) -> str:
