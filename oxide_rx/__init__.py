@@ -18,7 +18,8 @@ from . import operators, ui
 from . import operators as ops
 from ._client.client import OpenAI
 from ._client.websocket import ResponsesWebSocket
-from ._client.websocket_lane import ContextLostError, Lane, SteerFailedError
+from ._client.websocket_lane import Lane
+from ._client.websocket_turn import ContextLostError, SteerFailedError
 from ._core.chat import ChatCompletionAccumulator
 from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator

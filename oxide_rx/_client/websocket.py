@@ -43,7 +43,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, TypedDict, Unpack
 
 import msgspec
@@ -61,24 +61,25 @@ from .._transport.websocket import (
     WebSocketRefusedError,
     WebSocketUsageError,
     is_recoverable_close,
-    open_websocket,
 )
 from .._transport.websocket_link import WebSocketLink
 from ..types.responses import Response
-from .websocket_lane import Envelope, Lane, Turn, within
+from .websocket_connection import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_QUEUE_SIZE,
+    DEFAULT_ROTATE_AFTER,
+    ConnectionKeeper,
+)
+from .websocket_fallback import NOT_SPOKEN_CLOSES, bridge, means_no_websocket
+from .websocket_lane import Lane
+from .websocket_turn import Envelope, Turn, within
 
 __all__ = ["ResponsesWebSocket", "SessionOptions"]
 
 log = logging.getLogger("oxide_rx")
 
-DEFAULT_ROTATE_AFTER = 55 * 60.0
-DEFAULT_MAX_QUEUE_SIZE = 1024 * 1024
-DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 MAX_NAMED_LANES = 32
 _LANE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
-_NO_WEBSOCKET_STATUSES = frozenset({404, 405, 426, 501})
-# Closed before any frame with "protocol error" / "unsupported data": not the Responses mode.
-_NOT_SPOKEN_CLOSES = frozenset({1002, 1003})
 _encode = msgspec.json.Encoder().encode
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
 
@@ -102,7 +103,7 @@ class SessionOptions(TypedDict, total=False):
     clock: Callable[[], float]
 
 
-class ResponsesWebSocket(AsyncResource):
+class ResponsesWebSocket(ConnectionKeeper, AsyncResource):
     """A persistent Responses API session: responses chain by themselves, the connection
     survives drops, lanes run side by side (module docstring: the policies).
 
@@ -131,41 +132,20 @@ class ResponsesWebSocket(AsyncResource):
         fallback: Literal["sse", "never"] = "sse",
         proxy: str | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self._requester = requester
+        super().__init__(
+            requester, timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
+            reconnect=reconnect, on_reconnect=on_reconnect, rotate_after=rotate_after,
+            max_queue_size=max_queue_size, max_message_size=max_message_size, proxy=proxy,
+            clock=clock)
         self._open_sse = open_sse
-        self.timeout = timeout
         self.idle_timeout = timeout.idle
-        self.extra_headers: dict[str, str] = dict(extra_headers or {})
-        """Headers of the upgrade request (read again at each reconnect)."""
-        self.extra_query: dict[str, str] = dict(extra_query or {})
         self.defaults: Mapping[str, Any] = dict(defaults or {})
         """Parameters sent with every ``response.create`` (``model``, ``tools`` ...) unless
         the call gives its own."""
         self.chain = chain
         self.on_context_lost = on_context_lost
-        self.reconnect = reconnect if reconnect is not None else ReconnectPolicy()
-        self.on_reconnect = on_reconnect
-        """Called before each reconnect attempt as ``on_reconnect(attempt, delay, close_code)``;
-        returning ``False`` stops reconnecting (the session closes)."""
-        self.rotate_after = rotate_after
-        self.max_queue_size = max_queue_size
-        self.max_message_size = max_message_size
         self.fallback = fallback
-        self._proxy = proxy
-        self._clock = clock
-        self._sleep = sleep
-        self._link: WebSocketLink | None = None
-        self._generation = 0
-        self._lost_code: int | None = None
-        self._attempts = 0
-        self._expired = False
-        self._queued_bytes = 0
-        self._connect_lock = asyncio.Lock()
-        self._closed = False
-        self._over_sse = False
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._steer_waiters: collections.deque[asyncio.Future[tuple[Envelope, bytes]]] = (
             collections.deque())
         self._taps: list[tuple[Callable[[bytes], None], Callable[[int], None] | None]] = []
@@ -189,7 +169,7 @@ class ResponsesWebSocket(AsyncResource):
             async with session._connect_lock:
                 await session._open_link(max_retries=None)
         except (APIStatusError, WebSocketRefusedError) as exc:
-            if session.fallback != "sse" or not _means_no_websocket(exc):
+            if session.fallback != "sse" or not means_no_websocket(exc):
                 raise
             log.info("WebSocket mode refused (%s): the session runs over HTTP SSE",
                      type(exc).__name__)
@@ -207,11 +187,6 @@ class ResponsesWebSocket(AsyncResource):
     def over_sse(self) -> bool:
         """Responses go over HTTP SSE (``transport="sse"`` or the fallback), not a socket."""
         return self._over_sse
-
-    @property
-    def connections(self) -> int:
-        """How many WebSocket connections the session opened so far (reconnects included)."""
-        return self._generation
 
     @property
     def response_id(self) -> str | None:
@@ -267,11 +242,6 @@ class ResponsesWebSocket(AsyncResource):
         budgets, reconnecting first if the connection dropped."""
         await self.send_text(_encode(event).decode())
 
-    async def send_text(self, text: str) -> None:
-        """Send one text frame as it is (see :meth:`send_event`)."""
-        link = await self._queue_for_link(len(self._check_text(text)), new_turn=False)
-        await link.send(text)
-
     def tap(self, on_frame: Callable[[bytes], None],
             on_close: Callable[[int], None] | None = None) -> Callable[[], None]:
         """Call ``on_frame(frame)`` for every frame received (before routing) and
@@ -279,113 +249,6 @@ class ResponsesWebSocket(AsyncResource):
         entry = (on_frame, on_close)
         self._taps.append(entry)
         return lambda: self._taps.remove(entry) if entry in self._taps else None
-
-    async def ensure_connected(self) -> None:
-        """Reconnect now if the connection dropped (per the reconnect policy)."""
-        if not self._over_sse:
-            await self._live_link(new_turn=False)
-
-    # -- the connection -----------------------------------------------------------------
-
-    def check_open(self) -> None:
-        if self._closed:
-            raise WebSocketClosedError("The WebSocket session is closed.",
-                                       close_code=self._lost_code)
-
-    def link_generation(self) -> int:
-        return self._generation if self._link is not None else -1
-
-    async def _open_link(self, *, max_retries: int | None) -> WebSocketLink:
-        ws = await open_websocket(
-            self._requester, self.timeout, extra_headers=self.extra_headers,
-            extra_query=self.extra_query, proxy=self._proxy, max_retries=max_retries)
-        self._generation += 1
-        self._link = WebSocketLink(ws, generation=self._generation, opened_at=self._clock(),
-                                   on_frame=self._on_frame, on_close=self._on_close)
-        self._lost_code = None
-        self._expired = False
-        return self._link
-
-    async def _live_link(self, *, new_turn: bool) -> WebSocketLink:
-        async with self._connect_lock:
-            self.check_open()
-            link = self._link
-            if link is not None and not link.closed:
-                if not (new_turn and self._should_rotate(link)):
-                    return link
-                log.debug("rotating the WebSocket connection (open %.0f s)",
-                          self._clock() - link.opened_at)
-                await link.close()
-                self._link = None
-            return await self._reconnect()
-
-    def _should_rotate(self, link: WebSocketLink) -> bool:
-        due = self._expired or (self.rotate_after is not None
-                                and self._clock() - link.opened_at >= self.rotate_after)
-        return due and not any(lane.live() for lane in self._lanes.values())
-
-    async def _reconnect(self) -> WebSocketLink:
-        """A new connection; after a loss, with backoff, up to the policy's attempts."""
-        code = self._lost_code
-        if code is None:  # we closed it ourselves (rotation, an aborted response)
-            return await self._open_link(max_retries=None)
-        if not is_recoverable_close(code):
-            self._closed = True
-            raise WebSocketClosedError(
-                f"The WebSocket closed with code {code}, which is not recoverable.",
-                close_code=code)
-        policy = self.reconnect
-        while True:
-            attempt = self._attempts + 1
-            if attempt > policy.max_retries:
-                self._closed = True
-                raise WebSocketClosedError(
-                    f"The WebSocket closed (code {code}) and {policy.max_retries} reconnects "
-                    "failed.", close_code=code)
-            self._attempts = attempt
-            delay = policy.delay(attempt)
-            if self.on_reconnect is not None and self.on_reconnect(attempt, delay, code) is False:
-                self._closed = True
-                raise WebSocketClosedError("Reconnecting was stopped.", close_code=code)
-            await self._sleep(delay)
-            self.check_open()
-            try:
-                return await self._open_link(max_retries=0)
-            except APIStatusError as exc:
-                if exc.status_code in (401, 403):
-                    raise  # the key stopped working: retrying will not help
-                log.debug("reconnect attempt %d failed: %s", attempt, type(exc).__name__)
-            except APIConnectionError as exc:
-                log.debug("reconnect attempt %d failed: %s", attempt, type(exc).__name__)
-
-    async def _queue_for_link(self, size: int, *, new_turn: bool) -> WebSocketLink:
-        """The live connection; while there is none, ``size`` bytes count against the queue."""
-        link = self._link
-        if link is not None and not link.closed and not (new_turn and self._should_rotate(link)):
-            return link
-        if self._queued_bytes + size > self.max_queue_size:
-            raise WebSocketLimitError(
-                f"The send queue is full ({self._queued_bytes} + {size} bytes > "
-                f"max_queue_size={self.max_queue_size}) while the session reconnects.")
-        self._queued_bytes += size
-        try:
-            return await self._live_link(new_turn=new_turn)
-        finally:
-            self._queued_bytes -= size
-
-    def _check_size(self, event: Mapping[str, Any]) -> str:
-        try:
-            text = _encode(event).decode()
-        except (TypeError, msgspec.EncodeError) as exc:
-            raise WebSocketUsageError(f"The request cannot be sent as JSON: {exc}") from None
-        return self._check_text(text)
-
-    def _check_text(self, text: str) -> str:
-        if len(text) > self.max_message_size:
-            raise WebSocketLimitError(
-                f"The message is {len(text)} bytes, over max_message_size="
-                f"{self.max_message_size}; nothing was sent.")
-        return text
 
     # -- what lanes call ----------------------------------------------------------------
 
@@ -461,6 +324,9 @@ class ResponsesWebSocket(AsyncResource):
 
     # -- frames in ----------------------------------------------------------------------
 
+    def _busy(self) -> bool:
+        return any(lane.live() for lane in self._lanes.values())
+
     def _on_frame(self, link: WebSocketLink, frame: bytes) -> None:
         for on_frame, _ in self._taps:
             on_frame(frame)
@@ -517,7 +383,7 @@ class ResponsesWebSocket(AsyncResource):
 
     def _speaks_no_websocket(self, link: WebSocketLink, code: int) -> bool:
         return (self.fallback == "sse" and not self._closed and not link.closing
-                and link.frames == 0 and code in _NOT_SPOKEN_CLOSES)
+                and link.frames == 0 and code in NOT_SPOKEN_CLOSES)
 
     def _fall_back_to_sse(self, link: WebSocketLink, code: int) -> None:
         """The server took the upgrade, then closed at the first request without a word:
@@ -529,37 +395,9 @@ class ResponsesWebSocket(AsyncResource):
         for lane in self._lanes.values():
             lane.connection_lost(link.generation, code, resend=True)
             for turn in lane.take_waiting():
-                self._spawn(self._bridge(lane, turn))
-
-    async def _bridge(self, lane: Lane, turn: Turn) -> None:
-        """Run ``turn`` as ``POST /responses`` and push its events into its stream's feed."""
-        options = RequestOptions(self.timeout, None, self.extra_headers, self.extra_query)
-        body = {**lane.sse_params(turn), "stream": True}
-        task = asyncio.current_task()
-
-        def stop() -> None:  # the stream was closed: stop the request too
-            if task is not None:
-                task.cancel()
-
-        turn.feed.on_abort = stop
-        try:
-            feed = await self._requester.open_sse("POST", "/responses", options, body=body)
-        except OxideRxError as exc:
-            turn.feed.end(exc)
-            return
-        try:
-            async for batch in feed:
-                for payload in batch:
-                    turn.feed.push(payload)
-        except OxideRxError as exc:
-            feed.abort()
-            turn.feed.end(exc)
-        except BaseException:
-            feed.abort()
-            raise
-        else:
-            await feed.finish()
-            turn.feed.end()
+                options = RequestOptions(self.timeout, None, self.extra_headers,
+                                         self.extra_query)
+                self._spawn(bridge(self._requester, options, lane.sse_params(turn), turn.feed))
 
     async def _recover(self) -> None:
         """Send the requests the lost connection never answered on a new one."""
@@ -574,11 +412,6 @@ class ResponsesWebSocket(AsyncResource):
                 await self._send_on(link, turn)
 
     # -- closing ------------------------------------------------------------------------
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
         """Close the connection and every response still streaming on it; returns at once
@@ -604,10 +437,3 @@ class ResponsesWebSocket(AsyncResource):
     def __repr__(self) -> str:
         mode = "sse" if self._over_sse else f"connections={self._generation}"
         return f"ResponsesWebSocket({mode}, lanes={len(self._lanes)}, closed={self._closed})"
-
-
-def _means_no_websocket(error: Exception) -> bool:
-    """The upgrade was refused the way a server without the WebSocket mode refuses it."""
-    if isinstance(error, WebSocketRefusedError):
-        return True
-    return isinstance(error, APIStatusError) and error.status_code in _NO_WEBSOCKET_STATUSES

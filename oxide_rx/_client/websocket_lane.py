@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -37,74 +37,27 @@ import msgspec
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
-from .._exceptions import APITimeoutError, ResponseFailedError, StreamTruncatedError
+from .._exceptions import StreamTruncatedError
 from .._stream.streams import ResponseStream
 from .._transport.timeouts import Timeout
 from .._transport.websocket import WebSocketClosedError, WebSocketUsageError
 from .._transport.websocket_link import WebSocketFeed
 from ..types.responses import Response
+from .websocket_turn import (
+    LIFECYCLE_STARTS,
+    TERMINALS,
+    ContextLostError,
+    Envelope,
+    Turn,
+    as_items,
+    output_items,
+    steer_error,
+    within,
+)
 
-__all__ = ["ContextLostError", "Lane", "SteerFailedError", "within"]
+__all__ = ["Lane", "SessionLink"]
 
-LIFECYCLE_STARTS = frozenset({"response.created", "response.queued", "response.in_progress"})
-TERMINALS = frozenset({"response.completed", "response.incomplete", "response.failed",
-                       "response.done", "error"})
 _decode = msgspec.json.decode
-
-
-class ContextLostError(ResponseFailedError):
-    """The server no longer has the response this one continues from
-    (``previous_response_not_found``), and the lane could not send the whole conversation
-    instead: ``on_context_lost="raise"``, or nothing was kept to rebuild from."""
-
-
-class SteerFailedError(ResponseFailedError):
-    """``response.steer`` was not applied: ``response.steer.failed`` (``code`` says why:
-    ``response_already_completed``, ``steering_not_supported`` ...), or
-    ``response.steer.pending``: the input waits for the tool output or approval the response
-    stopped for (``code="steer_pending"``; ``required_input`` lists the stubs to fill and
-    send with ``create_stream`` on this lane)."""
-
-    required_input: Any = None
-
-
-_NONE = msgspec.Raw(b"")
-
-
-class Envelope(msgspec.Struct, frozen=True):
-    """The routing fields of a server frame; the rest of the frame is skipped, not parsed
-    (``response`` and ``error`` stay raw until a router needs their id or code)."""
-
-    type: str = ""
-    stream_id: str | None = None
-    response: msgspec.Raw = _NONE
-    error: msgspec.Raw = _NONE
-    code: str | None = None
-
-    def response_id(self) -> str | None:
-        return _ref(self.response).id
-
-    def error_code(self) -> str | None:
-        if self.code is not None:
-            return self.code
-        ref = _ref(self.error)
-        return ref.code or ref.type
-
-
-class _Ref(msgspec.Struct):
-    id: str | None = None
-    code: str | None = None
-    type: str | None = None
-
-
-_decode_ref = msgspec.json.Decoder(_Ref).decode
-
-
-def _ref(raw: msgspec.Raw) -> _Ref:
-    if len(raw):
-        with contextlib.suppress(msgspec.DecodeError):
-            return _decode_ref(raw)
-    return _Ref()
 
 
 class SessionLink(Protocol):
@@ -131,29 +84,6 @@ class SessionLink(Protocol):
 
 
 @dataclass(eq=False)
-class Turn:
-    """One response a lane asked for (or a steering successor) and where it stands."""
-
-    payload: dict[str, Any] | None
-    """The ``response.create`` event to send (``None``: a successor nobody sends)."""
-    context: int | None
-    """How many of the lane's kept items came before this request, when it continues the
-    chain by ``previous_response_id``: the whole conversation can then replace that id
-    (built only if needed: it costs as much as the conversation is long)."""
-    new_items: list[Any]
-    feed: WebSocketFeed
-    stream: ResponseStream | None = None
-    state: Literal["pending", "active", "ended"] = "pending"
-    response_id: str | None = None
-    sent_on: int = 0
-    terminal: bytes | None = None
-    abandoned: bool = False
-    store: bool = True
-    opened: asyncio.Event | None = None
-    """Set when the response opens (or ends unopened); made only for someone waiting."""
-
-
-@dataclass(eq=False)
 class Lane:
     """A conversation on a WebSocket session (``session.lane("name")``; the session itself
     is its default lane). One response in flight at a time; responses chain by themselves.
@@ -162,17 +92,17 @@ class Lane:
     >>> notes = await research.create_stream(input="Summarise the paper")     # doctest: +SKIP
     """
 
-    session: SessionLink
+    session: SessionLink = field(repr=False)
     stream_id: str | None
     response_id: str | None = None
     """The last response that ended completed or incomplete: the next one continues it."""
-    _items: list[Any] = field(default_factory=list)
-    _head_store: bool = True
-    _head_generation: int = 0
-    _turns: collections.deque[Turn] = field(default_factory=collections.deque)
-    _unsettled: list[Turn] = field(default_factory=list)
+    _items: list[Any] = field(default_factory=list, repr=False)
+    _head_store: bool = field(default=True, repr=False)
+    _head_generation: int = field(default=0, repr=False)
+    _turns: collections.deque[Turn] = field(default_factory=collections.deque, repr=False)
+    _unsettled: list[Turn] = field(default_factory=list, repr=False)
     _ended_ids: collections.deque[str] = field(
-        default_factory=lambda: collections.deque(maxlen=8))
+        default_factory=lambda: collections.deque(maxlen=8), repr=False)
 
     # -- the public face ----------------------------------------------------------------
 
@@ -235,7 +165,7 @@ class Lane:
         if self.session.over_sse:
             self.session.check_open()
             self._settle()
-            self._items.extend(_as_items(input))
+            self._items.extend(as_items(input))
             return None
         stream = await self.create_stream(input=input, generate=False, **params)
         return await stream.final_response()
@@ -264,7 +194,7 @@ class Lane:
         if target is None or target.state != "active" or target.response_id is None \
                 or target.stream is None:
             raise WebSocketUsageError("nothing is streaming on this lane to steer")
-        successor = self._turn(None, None, _as_items(input), store=target.store)
+        successor = self._turn(None, None, as_items(input), store=target.store)
         successor.stream = self._stream(successor, ResponseAccumulator(
             text_format=target.stream.accumulator.text_format,
             tool_types=target.stream.accumulator.tool_types))
@@ -280,12 +210,12 @@ class Lane:
         if ack.type == "response.steer.accepted":
             return successor.stream
         self._forget(successor)
-        raise _steer_error(ack, frame)
+        raise steer_error(ack, frame)
 
     # -- requests -----------------------------------------------------------------------
 
     def _prepare(self, params: dict[str, Any], input: Any) -> Turn:
-        new_items = _as_items(input)
+        new_items = as_items(input)
         payload: dict[str, Any] = {"type": "response.create", **params}
         if input is not None:
             payload["input"] = input
@@ -359,7 +289,7 @@ class Lane:
             if not response.id:
                 continue
             self._items.extend(turn.new_items)
-            self._items.extend(_output_items(turn.terminal, response))
+            self._items.extend(output_items(turn.terminal, response))
             self.response_id = response.id
             self._head_store = turn.store
             self._head_generation = turn.sent_on
@@ -507,52 +437,3 @@ class Lane:
         self.session.abandoned()
 
 
-async def within(seconds: float | None, waiting: Awaitable[Any], what: str) -> Any:
-    """``await waiting``, as an :class:`~oxide_rx.APITimeoutError` after ``seconds``."""
-    try:
-        async with asyncio.timeout(seconds):
-            return await waiting
-    except TimeoutError:
-        pass
-    raise APITimeoutError(f"{what} within {seconds:g} s.")
-
-
-def _as_items(input: Any) -> list[Any]:
-    """``input`` as a list of input items (a string is one user message).
-
-    >>> _as_items("Hi")
-    [{'role': 'user', 'content': 'Hi'}]
-    """
-    if input is None:
-        return []
-    if isinstance(input, str):
-        return [{"role": "user", "content": input}]
-    if isinstance(input, Mapping):
-        return [dict(input)]
-    return list(input)
-
-
-def _output_items(terminal: bytes | None, response: Response) -> list[Any]:
-    """The response's output items as the server sent them (its terminal frame keeps every
-    field), else as accumulated."""
-    if terminal is not None:
-        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
-            output = _decode(terminal)["response"]["output"]
-            if isinstance(output, list) and output:
-                return output
-    return list(msgspec.to_builtins(response.output))
-
-
-def _steer_error(ack: Envelope, frame: bytes) -> SteerFailedError:
-    body: Any = None
-    with contextlib.suppress(msgspec.DecodeError):
-        body = _decode(frame)
-    if ack.type == "response.steer.pending":
-        error = SteerFailedError(
-            "The steering input waits for the tool output or approval the response stopped "
-            "for: send it with create_stream on this lane.", body=body, code="steer_pending")
-        error.required_input = body.get("required_input") if isinstance(body, dict) else None
-        return error
-    code = ack.error_code()
-    return SteerFailedError(f"The server did not take the steering input ({code}).",
-                            body=body, code=code)
