@@ -19,7 +19,8 @@ from ._parsing import is_format_type, request_tools, text_format_param
 from ._responses_events import HelperEventConverter, RawEventConverter, parse_response
 from ._streams import AsyncStream, AsyncStreamManager, Converter, Stream, StreamManager
 from ._unsupported import refuse
-from ._websocket import AsyncResponsesConnectionManager, ResponsesConnectionManager
+from ._websocket import AsyncResponsesConnectionManager
+from ._websocket_sync import ResponsesConnectionManager
 
 __all__ = ["AsyncResponses", "Responses"]
 

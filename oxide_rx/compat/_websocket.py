@@ -25,19 +25,18 @@ import asyncio
 import collections
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol
 
 import oxide_rx as ox
 
 from ._errors import OpenAIError, Request, translate
 from ._websocket_events import server_event
 
-__all__ = ["AsyncResponsesConnection", "AsyncResponsesConnectionManager", "ReconnectingEvent",
-           "ResponsesConnection", "ResponsesConnectionManager",
-           "WebSocketConnectionClosedError", "WebSocketQueueFullError"]
+__all__ = ["AsyncResponsesConnection", "AsyncResponsesConnectionManager", "HandlerMethods",
+           "HandlerRegistry", "ReconnectingEvent", "Settings", "WebSocketConnectionClosedError",
+           "WebSocketQueueFullError"]
 
-_T = TypeVar("_T")
 Handler = Callable[[Any], Any]
 
 
@@ -74,12 +73,6 @@ class Settings(Protocol):
     query: dict[str, str]
 
 
-class Runner(Protocol):
-    """The synchronous client's loop thread (``compat/_loop.py`` ``LoopThread``)."""
-
-    def run(self, coro: Coroutine[Any, Any, _T]) -> _T: ...
-
-
 def _encode_event(event: Any) -> str:
     to_dict = getattr(event, "to_dict", None)  # a model: what was set, with the API's keys
     return json.dumps(to_dict() if callable(to_dict) else event)
@@ -94,7 +87,7 @@ def _translated(exc: ox.OxideRxError, url: str, text: str | None = None) -> Base
     return translate(exc, Request("GET", url))
 
 
-class _Handlers:
+class HandlerRegistry:
     """``on`` / ``once`` / ``off`` registrations, by event type (``"event"``: every event)."""
 
     def __init__(self) -> None:
@@ -127,10 +120,10 @@ class _Handlers:
         return [*self.take(kind), *self.take("event")]
 
 
-class _Registrations:
+class HandlerMethods:
     """``on`` / ``once`` / ``off``, as methods (chainable) or decorators."""
 
-    def _registry(self) -> _Handlers:
+    def _registry(self) -> HandlerRegistry:
         raise NotImplementedError
 
     def on(self, event_type: str, handler: Handler | None = None) -> Any:
@@ -179,7 +172,7 @@ def _given(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if type(v).__name__ not in ("NotGiven", "Omit")}
 
 
-class AsyncResponsesConnection(_Registrations):
+class AsyncResponsesConnection(HandlerMethods):
     """A live WebSocket connection to the Responses API (the official class of that name)."""
 
     def __init__(self, session: ox.ResponsesWebSocket, url: str, *, reconnects: bool) -> None:
@@ -190,7 +183,7 @@ class AsyncResponsesConnection(_Registrations):
         self._closed_code: int | None = None
         self._closed_by_us = False
         self._waiter: asyncio.Future[None] | None = None
-        self._handlers = _Handlers()
+        self._handlers = HandlerRegistry()
         self.response = AsyncResponsesResponseResource(self)
         session.tap(self._on_frame, self._on_close)
 
@@ -270,7 +263,7 @@ class AsyncResponsesConnection(_Registrations):
         await self._session.aclose()
         self._wake()
 
-    def _registry(self) -> _Handlers:
+    def _registry(self) -> HandlerRegistry:
         return self._handlers
 
     async def dispatch_events(self) -> None:
@@ -283,7 +276,7 @@ class AsyncResponsesConnection(_Registrations):
                     await result
 
 
-class AsyncResponsesConnectionManager(_Registrations):
+class AsyncResponsesConnectionManager(HandlerMethods):
     """``async with client.responses.connect(...) as connection:`` (or ``await .enter()``)."""
 
     def __init__(
@@ -307,7 +300,7 @@ class AsyncResponsesConnectionManager(_Registrations):
             max_retries if on_reconnecting is not None else 0, initial_delay, max_delay)
         self._max_queue_size = max_queue_size
         self._queued: list[str] = []
-        self._handlers = _Handlers()
+        self._handlers = HandlerRegistry()
         self._connection: AsyncResponsesConnection | None = None
 
     def send(self, event: Any) -> None:
@@ -317,7 +310,7 @@ class AsyncResponsesConnectionManager(_Registrations):
             raise WebSocketQueueFullError("send queue is full, message discarded")
         self._queued.append(text)
 
-    def _registry(self) -> _Handlers:
+    def _registry(self) -> HandlerRegistry:
         return self._handlers
 
     async def __aenter__(self) -> AsyncResponsesConnection:
@@ -377,91 +370,4 @@ class AsyncResponsesConnectionManager(_Registrations):
     async def __aexit__(self, *exc_info: object) -> None:
         if self._connection is not None:
             await self._connection.close()
-            self._connection = None
-
-
-# -- the synchronous face ----------------------------------------------------------------
-
-
-class ResponsesResponseResource:
-    def __init__(self, connection: ResponsesConnection) -> None:
-        self._connection = connection
-
-    def create(self, **params: Any) -> None:
-        self._connection._run(self._connection._async.response.create(**params))
-
-    def steer(self, *, input: Any, previous_response_id: str) -> None:
-        self._connection._run(self._connection._async.response.steer(
-            input=input, previous_response_id=previous_response_id))
-
-
-class ResponsesConnection(_Registrations):
-    """The blocking connection: the async one, run on the compat client's loop thread."""
-
-    def __init__(self, connection: AsyncResponsesConnection, runner: Runner) -> None:
-        self._async = connection
-        self._run = runner.run
-        self.response = ResponsesResponseResource(self)
-
-    def recv(self) -> Any:
-        return self._run(self._async.recv())
-
-    def recv_bytes(self) -> bytes:
-        return self._run(self._async.recv_bytes())
-
-    def parse_event(self, data: str | bytes) -> Any:
-        return self._async.parse_event(data)
-
-    def __iter__(self) -> Iterator[Any]:
-        while True:
-            try:
-                yield self.recv()
-            except WebSocketConnectionClosedError:
-                if not self._run(self._async._reconnected()):
-                    if self._async._closed_by_us or self._async._closed_code == 1000:
-                        return
-                    raise
-
-    def send(self, event: Any) -> None:
-        self._run(self._async.send(event))
-
-    def send_raw(self, data: bytes | str) -> None:
-        self._run(self._async.send_raw(data))
-
-    def close(self, *, code: int = 1000, reason: str = "") -> None:
-        self._run(self._async.close(code=code, reason=reason))
-
-    def _registry(self) -> _Handlers:
-        return self._async._handlers
-
-    def dispatch_events(self) -> None:
-        for event in self:
-            for handler in self._async._handlers.due(event):
-                handler(event)
-
-
-class ResponsesConnectionManager(_Registrations):
-    """``with client.responses.connect(...) as connection:`` (or ``.enter()``)."""
-
-    def __init__(self, settings: Settings, runner: Runner, **options: Any) -> None:
-        self._async = AsyncResponsesConnectionManager(settings, **options)
-        self._runner = runner
-        self._connection: ResponsesConnection | None = None
-
-    def send(self, event: Any) -> None:
-        self._async.send(event)
-
-    def _registry(self) -> _Handlers:
-        return self._async._handlers
-
-    def __enter__(self) -> ResponsesConnection:
-        self._connection = ResponsesConnection(self._runner.run(self._async.enter()),
-                                               self._runner)
-        return self._connection
-
-    enter = __enter__
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._connection is not None:
-            self._connection.close()
             self._connection = None

@@ -53,6 +53,15 @@ from aiohttp import web
 from ._http import Counters, error_response
 from ._responses import ResponseRun, ResponsesParams
 from ._scenarios import ErrorScenario, ReplayScenario, Scenario
+from ._websocket_frames import (
+    error_frame,
+    event_payloads,
+    input_items,
+    json_of,
+    repeats_context,
+    warmup_frames,
+    with_lane,
+)
 
 __all__ = ["WebSocketHub", "WebSocketMessage", "WebSocketMode"]
 
@@ -92,22 +101,6 @@ class WebSocketMessage:
     connection: int
     json: Any
     received_at: float
-
-
-def _error(code: str, message: str, status: int = 400, stream_id: str | None = None) -> str:
-    error = {"type": "invalid_request_error", "code": code, "message": message, "param": None}
-    event: dict[str, Any] = {"type": "error", "status": status, "error": error}
-    if stream_id is not None:
-        event["stream_id"] = stream_id
-    return _encode(event).decode()
-
-
-def _items(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [{"role": "user", "content": value}]
-    return list(value) if isinstance(value, list) else [value]
 
 
 class WebSocketHub:
@@ -194,7 +187,8 @@ class _Connection:
                 await self.ws.close(code=1003, message=b"unsupported")
                 return
             if not isinstance(payload, dict):
-                await self.send(_error("invalid_json", "mock: the message is not a JSON object"))
+                text = "mock: the message is not a JSON object"
+                await self.send(error_frame("invalid_json", text))
                 continue
             kind = payload.get("type")
             if kind == "response.create":
@@ -202,7 +196,7 @@ class _Connection:
             elif kind == "response.steer":
                 await self.steer(payload)
             else:
-                await self.send(_error("unknown_event", f"mock: unsupported {kind!r}"))
+                await self.send(error_frame("unknown_event", f"mock: unsupported {kind!r}"))
 
     async def send(self, text: str) -> None:
         if not self.closed and not self.ws.closed:
@@ -240,21 +234,21 @@ class _Connection:
         mode = self.hub.mode
         lane = payload.get("stream_id")
         if lane is not None and (not isinstance(lane, str) or not _LANE.fullmatch(lane)):
-            await self.send(_error("invalid_stream_id", f"mock: bad stream_id {lane!r}"))
+            await self.send(error_frame("invalid_stream_id", f"mock: bad stream_id {lane!r}"))
             return
         if mode.clock() - self.opened_at >= mode.connection_limit:
             text = "mock: this connection reached its time limit; open a new one"
-            await self.send(_error("websocket_connection_limit_reached", text, 400, lane))
+            await self.send(error_frame("websocket_connection_limit_reached", text, 400, lane))
             return
         if payload.get("background"):
             text = "background is not supported in WebSocket mode"
-            await self.send(_error("unsupported_parameter", text, 400, lane))
+            await self.send(error_frame("unsupported_parameter", text, 400, lane))
             return
         queue = self.lanes.get(lane)
         if queue is None:
             if lane is not None and len(self.lanes) - (None in self.lanes) >= mode.max_lanes:
                 text = f"mock: at most {mode.max_lanes} named lanes per connection"
-                await self.send(_error("websocket_stream_limit_reached", text, 400, lane))
+                await self.send(error_frame("websocket_stream_limit_reached", text, 400, lane))
                 return
             queue = self.lanes[lane] = asyncio.Queue()
             self.workers.append(asyncio.get_running_loop().create_task(self.work(lane, queue)))
@@ -272,18 +266,18 @@ class _Connection:
         return found if found is not None else self.hub.persisted.get(previous)
 
     async def respond(self, lane: str | None, payload: dict[str, Any]) -> None:
-        new_items = _items(payload.get("input"))
+        new_items = input_items(payload.get("input"))
         previous = payload.get("previous_response_id")
         context: list[Any] = []
         if previous is not None:
             found = self.context_of(previous)
             if found is None:
                 text = f"Previous response with id '{previous}' not found."
-                await self.send(_error("previous_response_not_found", text, 400, lane))
+                await self.send(error_frame("previous_response_not_found", text, 400, lane))
                 return
-            if self.hub.mode.strict_chaining and _repeats(found, new_items):
+            if self.hub.mode.strict_chaining and repeats_context(found, new_items):
                 text = "mock: the input repeats the conversation; send only the new items"
-                await self.send(_error("mock_input_repeats_context", text, 400, lane))
+                await self.send(error_frame("mock_input_repeats_context", text, 400, lane))
                 return
             context = found
         scenario = self._scenario(payload)
@@ -292,12 +286,12 @@ class _Connection:
             return
         if isinstance(scenario, ErrorScenario):
             code = scenario.code or "error"
-            await self.send(_error(code, scenario.message, scenario.status, lane))
+            await self.send(error_frame(code, scenario.message, scenario.status, lane))
             return
         params = ResponsesParams.from_body(payload)
         run = ResponseRun(scenario, params)
         if payload.get("generate") is False:
-            frames: Any = _warmup_frames(run)
+            frames: Any = warmup_frames(run)
         else:
             frames = (frame for _, frame in run.events())
         output = await self.stream(lane, run, frames, scenario)
@@ -327,11 +321,11 @@ class _Connection:
     async def replay(self, lane: str | None, scenario: ReplayScenario) -> None:
         path = self.find_recording(scenario.source)
         if path is None:
-            await self.send(_error("not_found", f"mock: no recording {scenario.source!r}", 404,
+            await self.send(error_frame("not_found", f"mock: no recording {scenario.source!r}", 404,
                                    lane))
             return
-        for payload in _event_payloads(path.read_bytes()):
-            await self.send(_with_lane(payload, lane))
+        for payload in event_payloads(path.read_bytes()):
+            await self.send(with_lane(payload, lane))
 
     async def stream(self, lane: str | None, run: ResponseRun, frames: Any,
                      scenario: Scenario) -> list[Any] | None:
@@ -346,10 +340,10 @@ class _Connection:
             if running.steer_input is not None:
                 incomplete = run.snapshot("incomplete", [], incomplete_reason="steered")
                 run.final = incomplete
-                await self.send(_with_lane(_json_of(
+                await self.send(with_lane(json_of(
                     run._event("response.incomplete", response=incomplete)), lane))
                 return []
-            await self.send(_with_lane(_json_of(frame), lane))
+            await self.send(with_lane(json_of(frame), lane))
         final = run.final or {}
         return list(final.get("output") or [])
 
@@ -385,42 +379,3 @@ class _Connection:
         running.steered.set()
         accepted = {"type": "response.steer.accepted", "previous_response_id": target}
         await self.send(_encode(accepted).decode())
-
-
-def _warmup_frames(run: ResponseRun) -> list[bytes]:
-    """``created`` then ``completed`` with no output: state prepared, nothing generated."""
-    created = run._event("response.created", response=run.snapshot("in_progress"))
-    run.final = run.snapshot("completed", [], usage=run._usage(0))
-    return [created, run._event("response.completed", response=run.final)]
-
-
-def _repeats(context: list[Any], new_items: list[Any]) -> bool:
-    """The new input resends the conversation: its first item again, or a known item id."""
-    if not context or not new_items:
-        return False
-    if new_items[0] == context[0]:
-        return True
-    known = {item.get("id") for item in context if isinstance(item, dict) and item.get("id")}
-    return any(isinstance(item, dict) and item.get("id") in known for item in new_items)
-
-
-def _event_payloads(body: bytes) -> list[bytes]:
-    """The data of each event of a recorded SSE body (``[DONE]`` left out)."""
-    payloads = []
-    for block in re.split(rb"\r\n\r\n|\n\n|\r\r", body.replace(b"\r\n", b"\n")):
-        lines = [line[5:].removeprefix(b" ") for line in block.split(b"\n")
-                 if line.startswith(b"data:")]
-        if lines and lines != [b"[DONE]"]:
-            payloads.append(b"\n".join(lines))
-    return payloads
-
-
-def _json_of(frame: bytes) -> bytes:
-    """The JSON payload of one ``event: ...\\ndata: ...\\n\\n`` frame."""
-    return frame.split(b"\ndata: ", 1)[1].rstrip(b"\n")
-
-
-def _with_lane(payload: bytes, lane: str | None) -> str:
-    if lane is None:
-        return payload.decode()
-    return (payload[:-1] + b',"stream_id":' + _encode(lane) + b"}").decode()
