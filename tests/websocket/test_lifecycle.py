@@ -30,6 +30,14 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture
+def clock(server: MockServer) -> FakeClock:
+    """A fake clock shared with the mock, whose connections take requests for 60 s."""
+    clock = FakeClock()
+    server.websocket.clock, server.websocket.connection_limit = clock, 60.0
+    server.enqueue(Scenario.text("early"), Scenario.text("late"))
+    return clock
+
 
 async def _answer(session: ox.ResponsesWebSocket | ox.Lane, text: str) -> str:
     stream = await session.create_stream(model="m", input=text)
@@ -37,11 +45,8 @@ async def _answer(session: ox.ResponsesWebSocket | ox.Lane, text: str) -> str:
 
 
 async def test_the_session_rotates_before_the_connection_limit(
-    server: MockServer, client: ox.OpenAI
+    server: MockServer, client: ox.OpenAI, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    server.websocket.clock, server.websocket.connection_limit = clock, 60.0
-    server.enqueue(Scenario.text("early"), Scenario.text("late"))
     async with await client.responses.connect(rotate_after=50.0, clock=clock) as session:
         assert await _answer(session, "one") == "early"
         first = session.response_id
@@ -53,11 +58,8 @@ async def test_the_session_rotates_before_the_connection_limit(
 
 
 async def test_a_request_refused_at_the_connection_limit_goes_out_on_a_new_connection(
-    server: MockServer, client: ox.OpenAI
+    server: MockServer, client: ox.OpenAI, clock: FakeClock
 ) -> None:
-    clock = FakeClock()
-    server.websocket.clock, server.websocket.connection_limit = clock, 60.0
-    server.enqueue(Scenario.text("early"), Scenario.text("late"))
     async with await client.responses.connect(rotate_after=None, clock=clock) as session:
         assert await _answer(session, "one") == "early"
         clock.now = 61.0
