@@ -161,8 +161,9 @@ class Responses:
         waiting for a connection, bytes in one message. ``fallback="sse"`` runs the session
         over HTTP SSE when the server has no WebSocket mode (``"never"`` raises);
         ``transport="sse"`` chooses SSE from the start. ``proxy`` overrides ``HTTPS_PROXY``
-        / ``HTTP_PROXY`` / ``NO_PROXY``. ``clock`` measures the connection's age (inject one
-        to test rotation).
+        / ``HTTP_PROXY`` / ``NO_PROXY``. ``heartbeat``: seconds without a frame before a
+        ping (20; no pong in half that time is a dropped connection). ``clock`` measures the
+        connection's age (inject one to test rotation).
 
         >>> async with await client.responses.connect(                 # doctest: +SKIP
         ...         defaults={"model": "gpt-5.4-mini"}) as session:

@@ -17,6 +17,8 @@ The session is what real agent loops need around that connection:
   (``rotate_after``, 55 minutes by default) the session opens a new connection at the next
   response boundary; if the server refuses a request for reaching its limit, the request
   goes out again on a new connection.
+- **It notices a dead connection.** After ``heartbeat`` seconds (20) without a frame it
+  pings; no pong in half that time is a drop (1006), recovered like any other.
 - **It is bounded.** Requests waiting for a connection hold at most ``max_queue_size``
   bytes, one message at most ``max_message_size``; more is a
   :class:`~oxide_rx.WebSocketLimitError` and nothing is sent.
@@ -65,6 +67,7 @@ from .._transport.websocket import (
 from .._transport.websocket_link import WebSocketLink
 from ..types.responses import Response
 from .websocket_connection import (
+    DEFAULT_HEARTBEAT,
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_MAX_QUEUE_SIZE,
     DEFAULT_ROTATE_AFTER,
@@ -100,6 +103,7 @@ class SessionOptions(TypedDict, total=False):
     max_message_size: int
     fallback: Literal["sse", "never"]
     proxy: str | None
+    heartbeat: float | None
     clock: Callable[[], float]
 
 
@@ -131,13 +135,14 @@ class ResponsesWebSocket(ConnectionKeeper, AsyncResource):
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         fallback: Literal["sse", "never"] = "sse",
         proxy: str | None = None,
+        heartbeat: float | None = DEFAULT_HEARTBEAT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
             requester, timeout=timeout, extra_headers=extra_headers, extra_query=extra_query,
             reconnect=reconnect, on_reconnect=on_reconnect, rotate_after=rotate_after,
             max_queue_size=max_queue_size, max_message_size=max_message_size, proxy=proxy,
-            clock=clock)
+            heartbeat=heartbeat, clock=clock)
         self._open_sse = open_sse
         self.idle_timeout = timeout.idle
         self.defaults: Mapping[str, Any] = dict(defaults or {})

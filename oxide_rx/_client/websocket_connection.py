@@ -33,14 +33,15 @@ from .._transport.websocket import (
 )
 from .._transport.websocket_link import WebSocketLink
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_MAX_QUEUE_SIZE", "DEFAULT_ROTATE_AFTER",
-           "ConnectionKeeper"]
+__all__ = ["DEFAULT_HEARTBEAT", "DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_MAX_QUEUE_SIZE",
+           "DEFAULT_ROTATE_AFTER", "ConnectionKeeper"]
 
 log = logging.getLogger("oxide_rx")
 
 DEFAULT_ROTATE_AFTER = 55 * 60.0
 DEFAULT_MAX_QUEUE_SIZE = 1024 * 1024
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+DEFAULT_HEARTBEAT = 20.0
 _encode = msgspec.json.Encoder().encode
 
 
@@ -60,6 +61,7 @@ class ConnectionKeeper:
         max_queue_size: int,
         max_message_size: int,
         proxy: str | None,
+        heartbeat: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._requester = requester
@@ -75,6 +77,7 @@ class ConnectionKeeper:
         self.max_queue_size = max_queue_size
         self.max_message_size = max_message_size
         self._proxy = proxy
+        self._heartbeat = heartbeat
         self._clock = clock
         self._link: WebSocketLink | None = None
         self._generation = 0
@@ -127,7 +130,8 @@ class ConnectionKeeper:
     async def _open_link(self, *, max_retries: int | None) -> WebSocketLink:
         ws = await open_websocket(
             self._requester, self.timeout, extra_headers=self.extra_headers,
-            extra_query=self.extra_query, proxy=self._proxy, max_retries=max_retries)
+            extra_query=self.extra_query, proxy=self._proxy, max_retries=max_retries,
+            heartbeat=self._heartbeat)
         self._generation += 1
         self._link = WebSocketLink(ws, generation=self._generation, opened_at=self._clock(),
                                    on_frame=self._on_frame, on_close=self._on_close)

@@ -40,7 +40,12 @@ from .._core.schema import apply_text_format
 from .._exceptions import StreamTruncatedError
 from .._stream.streams import ResponseStream
 from .._transport.timeouts import Timeout
-from .._transport.websocket import WebSocketClosedError, WebSocketUsageError
+from .._transport.websocket import (
+    MESSAGE_TOO_BIG,
+    WebSocketClosedError,
+    WebSocketLimitError,
+    WebSocketUsageError,
+)
 from .._transport.websocket_link import WebSocketFeed
 from ..types.responses import Response
 from .websocket_turn import (
@@ -365,9 +370,7 @@ class Lane:
             if turn.abandoned:
                 self._forget(turn)
             elif turn.state == "active" or turn.payload is None:
-                turn.feed.end(StreamTruncatedError(
-                    f"The WebSocket closed mid-response (close code {code}); the session "
-                    "reconnects for the next response."))
+                turn.feed.end(_cut_off(code))
                 self._end(turn, None)
             elif resend:
                 turn.sent_on = 0
@@ -437,3 +440,12 @@ class Lane:
         self.session.abandoned()
 
 
+def _cut_off(code: int) -> Exception:
+    """The error of a response cut off by a connection closed with ``code``."""
+    if code == MESSAGE_TOO_BIG:
+        return WebSocketLimitError(
+            "A WebSocket message was larger than the client's max_event_size (close code "
+            "1009); the connection closed.")
+    return StreamTruncatedError(
+        f"The WebSocket closed mid-response (close code {code}); the session reconnects for "
+        "the next response.")

@@ -45,6 +45,7 @@ from .timeouts import Timeout
 
 __all__ = [
     "CLOSE_GRACE_SECONDS",
+    "MESSAGE_TOO_BIG",
     "RECOVERABLE_CLOSE_CODES",
     "ReconnectPolicy",
     "WebSocketClosedError",
@@ -69,6 +70,7 @@ try again later, TLS failure. 1000 and the protocol/policy codes end the session
 
 NO_STATUS = 1005
 ABNORMAL = 1006
+MESSAGE_TOO_BIG = 1009
 TLS_FAILURE = 1015
 # Codes a peer must not put on the wire; aiohttp reports one as a protocol error, and the
 # code the peer sent is what it meant.
@@ -207,8 +209,12 @@ async def open_websocket(
     extra_query: Mapping[str, str] | None = None,
     proxy: str | None = None,
     max_retries: int | None = None,
+    heartbeat: float | None = None,
 ) -> aiohttp.ClientWebSocketResponse:
     """Open a WebSocket to ``{base_url}/responses`` with the requester's credentials.
+
+    ``heartbeat``: after that many seconds without a frame, ping; no pong within half of it
+    closes the connection (1006), so a silently dead connection is noticed.
 
     ``proxy`` (else the requester's ``proxy_for``, else :func:`proxy_for`) carries the
     handshake. Statuses the HTTP requests retry (429, 5xx ...) and connection errors are
@@ -228,7 +234,8 @@ async def open_websocket(
     retries_allowed = requester.max_retries if max_retries is None else max_retries
     retries = 0
     while True:
-        failure, delay = await _handshake(requester, url, headers, query, proxy, timeout)
+        failure, delay = await _handshake(requester, url, headers, query, proxy, timeout,
+                                          heartbeat)
         if isinstance(failure, aiohttp.ClientWebSocketResponse):
             return failure
         if delay is None or retries >= retries_allowed:
@@ -254,6 +261,7 @@ async def _handshake(
     query: dict[str, str] | None,
     proxy: str | None,
     timeout: Timeout,
+    heartbeat: float | None,
 ) -> tuple[aiohttp.ClientWebSocketResponse | APIError, float | None]:
     """One attempt: the open WebSocket, or the typed error and the delay before a retry
     (``None``: do not retry). Never raises an aiohttp error."""
@@ -290,6 +298,7 @@ async def _handshake(
                 proxy=proxy,
                 max_msg_size=requester.max_event_size or 0,
                 autoping=True,
+                heartbeat=heartbeat,
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_GRACE_SECONDS),
             )
         return ws, None

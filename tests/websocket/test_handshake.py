@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -239,3 +240,29 @@ def test_proxy_for_reads_the_scheme_s_variable_and_no_proxy(
     assert proxy_for("wss://api.openai.com/v1/responses") == "http://secure-proxy:3128"
     assert proxy_for("ws://127.0.0.1:8000/v1/responses") == "http://plain-proxy:3128"
     assert proxy_for("wss://llm.internal.example/v1/responses") is None
+
+
+async def test_no_key_in_reprs_logs_or_errors_across_a_reconnect_refused_with_401(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with MockServer(api_key=CANARY) as server:
+        server.enqueue(Scenario.text("one"))
+        client = ox.OpenAI(base_url=server.base_url, api_key=CANARY, max_retries=0)
+        session = await client.responses.connect(
+            reconnect=ox.ReconnectPolicy(initial_delay=0.0),
+            extra_headers={"X-Api-Key": CANARY, "OpenAI-Organization": CANARY})
+        stream = await session.create_stream(model="m", input="one")
+        assert (await asyncio.wait_for(stream.final_response(), 5)).output_text == "one"
+        server.api_key = "sk-rotated"  # the key stops working, then the connection drops
+        await server.close_websockets(1012)
+        with pytest.raises(ox.AuthenticationError) as info:
+            stream = await session.create_stream(model="m", input="two")
+            await asyncio.wait_for(stream.final_response(), 5)
+        shown = [repr(session), repr(session.default), repr(client), caplog.text,
+                 "".join(traceback.format_exception(info.value))]
+        shown += [repr(e) + str(e) for e in _chain(info.value)]
+        await session.aclose()
+        await client.aclose()
+    assert info.value.status_code == 401
+    assert not [text for text in shown if CANARY in text]

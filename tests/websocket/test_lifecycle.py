@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import tcp_server
+from support import ClientFactory, tcp_server
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -150,6 +150,15 @@ async def test_a_frame_that_is_not_json_is_a_decode_error_with_the_partial(
 # -- closing -------------------------------------------------------------------------------
 
 
+def _switching_protocols(head: bytes) -> bytes:
+    """The ``101`` answer to a WebSocket upgrade request head."""
+    key = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+               if line.lower().startswith(b"sec-websocket-key:"))
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+
+
 def _frame(opcode: int, payload: bytes) -> bytes:
     return bytes([0x80 | opcode, len(payload)]) + payload
 
@@ -173,12 +182,7 @@ async def chatty_server(close_frames: list[bytes]) -> AsyncIterator[str]:
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        key = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"sec-websocket-key:"))
-        accept = base64.b64encode(hashlib.sha1(
-            key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        writer.write(_switching_protocols(head))
 
         async def read() -> None:
             while True:
@@ -211,3 +215,49 @@ async def test_aclose_returns_even_if_the_server_never_answers_the_close_frame()
         await client.aclose()
     assert session.closed
     assert close_frames and struct.unpack("!H", close_frames[0][:2])[0] == 1000
+
+
+async def test_a_silently_dead_connection_is_noticed_by_the_heartbeat() -> None:
+    # The server upgrades, then neither answers pings nor sends anything: without a heartbeat
+    # the response would wait for its idle timeout (600 s by default).
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        writer.write(_switching_protocols(head))
+        with contextlib.suppress(ConnectionError):
+            await reader.read()  # everything, answering nothing, until the client leaves
+        writer.close()
+
+    async with tcp_server(silent) as port:
+        client = ox.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="k", max_retries=0)
+        async with await client.responses.connect(
+                fallback="never", heartbeat=0.1,
+                reconnect=ox.ReconnectPolicy(max_retries=0)) as session:
+            stream = await session.create_stream(model="m", input="anyone there?")
+            with pytest.raises(ox.WebSocketClosedError) as info:
+                await asyncio.wait_for(stream.final_response(), 5)
+        await client.aclose()
+    assert info.value.close_code == 1006
+
+
+async def test_a_message_over_max_event_size_is_a_limit_error_with_the_partial(
+    server: MockServer, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    created = '{"type":"response.created","response":{"id":"resp_big","status":"in_progress"}}'
+
+    def delta(text: str) -> str:
+        return ('{"type":"response.output_text.delta","item_id":"m","output_index":0,'
+                f'"content_index":0,"delta":"{text}"}}')
+
+    recording = tmp_path / "big.sse"
+    recording.write_text("".join(f"data: {f}\n\n" for f in (created, delta("small"),
+                                                             delta("x" * 5000))))
+    server.enqueue(Scenario.replay(recording))
+    client = make_client(max_retries=0, max_event_size=2000)
+    async with await client.responses.connect() as session:
+        stream = await session.create_stream(model="m", input="hi")
+        with pytest.raises(ox.WebSocketLimitError, match="max_event_size") as info:
+            await asyncio.wait_for(stream.final_response(), 5)
+        assert isinstance(info.value.partial, rt.Response)
+        assert info.value.partial.output_text == "small"
+        with pytest.raises(ox.WebSocketClosedError):  # 1009 is not recoverable
+            await session.create_stream(model="m", input="again")
