@@ -361,15 +361,15 @@ class ResponsesWebSocket(ConnectionKeeper, AsyncResource):
         for _, on_close in self._taps:
             if on_close is not None:
                 on_close(code)
-        if link is not self._link:
-            return
-        self._link = None
-        if not link.closing:
-            self._lost_code = code
-            log.debug("WebSocket closed with code %d", code)
-        if self._speaks_no_websocket(link, code):
-            self._fall_back_to_sse(link, code)
-            return
+        current = link is self._link
+        if current:
+            self._link = None
+            if not link.closing:
+                self._lost_code = code
+                log.debug("WebSocket closed with code %d", code)
+            if self._speaks_no_websocket(link, code):
+                self._fall_back_to_sse(link, code)
+                return
         if self._closed:
             resend = False
         elif link.closing:  # rotation, a refused request, an aborted response: not a loss

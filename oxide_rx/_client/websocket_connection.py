@@ -149,7 +149,10 @@ class ConnectionKeeper:
                 log.debug("rotating the WebSocket connection (open %.0f s)",
                           self._clock() - link.opened_at)
                 await link.close()
-                self._link = None
+            elif link is not None:
+                # Closing already: its end must be handled (its requests settled) first.
+                await link.wait_closed()
+            self._link = None
             return await self._reconnect()
 
     def _should_rotate(self, link: WebSocketLink) -> bool:

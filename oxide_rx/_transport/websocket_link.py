@@ -86,6 +86,10 @@ class WebSocketLink:
         await _close_within_grace(self._ws, code)
         await asyncio.shield(self._reader)
 
+    async def wait_closed(self) -> None:
+        """Wait until the reader has finished (``on_close`` has run)."""
+        await asyncio.shield(self._reader)
+
     def abort(self) -> None:
         """Close without a handshake, from synchronous code (the reader ends the link)."""
         self.closing = True

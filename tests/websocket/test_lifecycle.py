@@ -261,3 +261,16 @@ async def test_a_message_over_max_event_size_is_a_limit_error_with_the_partial(
         assert info.value.partial.output_text == "small"
         with pytest.raises(ox.WebSocketClosedError):  # 1009 is not recoverable
             await session.create_stream(model="m", input="again")
+
+
+async def test_a_request_right_after_an_abort_waits_for_the_old_connection_to_end(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.text("aborted " * 20, fault=Fault.hold_after(3)),
+                   Scenario.text("next"))
+    async with await client.responses.connect() as session:
+        doomed = await session.create_stream(model="m", input="a")
+        await server.wait_for_held()
+        await doomed.aclose()  # the connection is closing, not closed, when the next comes
+        assert await _answer(session, "b") == "next"
+    assert server.websocket_upgrades == 2
