@@ -200,6 +200,7 @@ class Lane:
                 or target.stream is None:
             raise WebSocketUsageError("nothing is streaming on this lane to steer")
         successor = self._turn(None, None, as_items(input), store=target.store)
+        successor.sent_on = target.sent_on  # the server starts it on the same connection
         successor.stream = self._stream(successor, ResponseAccumulator(
             text_format=target.stream.accumulator.text_format,
             tool_types=target.stream.accumulator.tool_types))
