@@ -4,6 +4,7 @@
     oxide-rx chat --smooth --stats "Hi"
     oxide-rx chat --api responses --events "Hi"
     echo "Hi" | oxide-rx chat -
+    oxide-rx chat --ws "Pick a city" --turn "Why that one?"
     oxide-rx tui
     oxide-rx mock-server --port 8765
     oxide-rx serve --port 8080
@@ -81,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="print a one-line summary on stderr at the end: TTFT, tokens/s, stalls")
     chat.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS",
                       help="give up when the response headers, or the next event, take longer")
+    chat.add_argument("--ws", action="store_true",
+                      help="the Responses API over one WebSocket session (turns chain by "
+                           "themselves; falls back to SSE where the server has no WebSocket mode)")
+    chat.add_argument("--turn", action="append", default=[], metavar="PROMPT",
+                      help="with --ws: a follow-up prompt, sent on the same connection after "
+                           "the answer (repeat for more turns)")
 
     tui = commands.add_parser("tui", help="chat in a terminal app (needs the tui extra)")
     tui.add_argument("--model", default=DEFAULT_MODEL, help=f"default {DEFAULT_MODEL}")
@@ -163,9 +170,9 @@ def _wire_json(obj: Any) -> str:
 
 async def _chat(args: argparse.Namespace) -> int:
     out = _Stdout()
-    options: dict[str, Any] = {}
-    if args.timeout is not None:
-        options["timeout"] = Timeout(headers=args.timeout, idle=args.timeout)
+    options = _client_options(args)
+    if args.ws:
+        return await _chat_ws(args, out, options)
     async with client_or_mock(args.base_url, **options) as client:
         if args.api == "responses":
             extra = {"instructions": args.system} if args.system else {}
@@ -182,28 +189,51 @@ async def _chat(args: argparse.Namespace) -> int:
                 usage["stream_options"] = {"include_usage": True}
             stream = await client.chat.completions.create_stream(model=args.model,
                                                                  messages=messages, **usage)
-        metrics = stream.metrics if args.stats else None
-
-        def print_delta(event: ContentDelta) -> None:
-            out.write(event.delta)
-
-        async with stream:
-            if args.events:
-                events = stream.events.pipe(smooth()) if args.smooth else stream.events
-                events.subscribe(lambda event: out.write(_event_line(event, args.snapshots)))
-            elif args.smooth:
-                stream.events.pipe(of_type(ContentDelta), smooth()).subscribe(print_delta)
-            else:
-                stream.on(ContentDelta, print_delta)
-            try:
-                if not await _until_done_or_closed(stream, out):
-                    return 0  # nobody reads any more: the request is stopped, quietly
-            finally:
-                if not args.events:
-                    out.write("\n")
-                if metrics is not None:
-                    print(f"oxide-rx: {metrics.metrics().summary()}", file=sys.stderr)
+        await _consume(stream, args, out)
     return 0
+
+
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+    if args.timeout is None:
+        return {}
+    return {"timeout": Timeout(headers=args.timeout, idle=args.timeout)}
+
+
+async def _chat_ws(args: argparse.Namespace, out: _Stdout, options: dict[str, Any]) -> int:
+    """Every prompt (the first, then each ``--turn``) on one WebSocket session, chained."""
+    defaults: dict[str, Any] = {"model": args.model}
+    if args.system:
+        defaults["instructions"] = args.system
+    async with (client_or_mock(args.base_url, **options) as client,
+                await client.responses.connect(defaults=defaults) as session):
+        for prompt in [args.prompt, *args.turn]:
+            if not await _consume(await session.create_stream(input=prompt), args, out):
+                break
+    return 0
+
+
+async def _consume(stream: Any, args: argparse.Namespace, out: _Stdout) -> bool:
+    """Print ``stream`` as the flags say, until it ends (True) or stdout closes (False)."""
+    metrics = stream.metrics if args.stats else None
+
+    def print_delta(event: ContentDelta) -> None:
+        out.write(event.delta)
+
+    async with stream:
+        if args.events:
+            events = stream.events.pipe(smooth()) if args.smooth else stream.events
+            events.subscribe(lambda event: out.write(_event_line(event, args.snapshots)))
+        elif args.smooth:
+            stream.events.pipe(of_type(ContentDelta), smooth()).subscribe(print_delta)
+        else:
+            stream.on(ContentDelta, print_delta)
+        try:
+            return await _until_done_or_closed(stream, out)
+        finally:
+            if not args.events:
+                out.write("\n")
+            if metrics is not None:
+                print(f"oxide-rx: {metrics.metrics().summary()}", file=sys.stderr)
 
 
 async def _until_done_or_closed(stream: Any, out: _Stdout) -> bool:
