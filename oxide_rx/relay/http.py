@@ -16,7 +16,7 @@ from .log import GenerationNotFound, InvalidEventId, RelayError, RelayLimitError
 from .relay import Api, ProtocolName, Relay
 
 __all__ = [
-    "CHATS", "GENERATION_HEADER", "RELAY", "SETTINGS", "error_response", "json_body",
+    "GENERATION_HEADER", "RELAY", "SETTINGS", "error_response", "json_body",
     "last_event_id", "start_generation", "stream_to",
 ]
 
@@ -24,8 +24,6 @@ log = logging.getLogger("oxide_rx.relay")
 
 RELAY = web.AppKey("oxide_rx_relay", Relay)
 GENERATION_HEADER = "x-oxide-rx-generation"
-CHATS = web.AppKey("oxide_rx_relay_chats", dict)
-"""useChat chat id -> its running generation (this node's; a Redis log would keep it there)."""
 SETTINGS = web.AppKey("oxide_rx_relay_settings", dict)
 _SSE = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no"}
