@@ -90,6 +90,8 @@ async def stream_to(
         return error_response(404, f"No generation {generation_id!r}.", code="generation_not_found")
     except InvalidEventId as exc:
         return error_response(400, str(exc), code="invalid_last_event_id")
+    except RelayError as exc:  # the log's store (Redis) is unreachable
+        return error_response(503, str(exc), "relay_unavailable")
 
 
 
@@ -105,6 +107,8 @@ async def start_generation(
         return error_response(400, str(exc))
     except RelayLimitError as exc:
         return error_response(503, str(exc), "relay_full", exc.limit)
+    except RelayError as exc:  # the log's store (Redis) is unreachable
+        return error_response(503, str(exc), "relay_unavailable")
     except ox.APIStatusError as exc:
         # The upstream's own error object, so an SDK behind the relay raises what it would
         # have raised talking to the API.
