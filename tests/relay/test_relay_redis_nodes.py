@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 import msgspec
-import pytest
 import pytest_asyncio
 from conftest import SECRET
 from redis_support import RelayNode, cli_args, node_args, spawn_node
