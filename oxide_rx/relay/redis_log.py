@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 try:
     import redis.asyncio as aioredis
-    from redis.exceptions import RedisError, ResponseError
+    from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 except ImportError as exc:  # pragma: no cover - the redis extra installs it
     raise ImportError(
         "The Redis generation log needs the redis package: pip install 'oxide_rx[redis]'"
@@ -431,6 +431,9 @@ class RedisLog:
         """Redis's errors as the log's typed ones (no URL, no password, no chained cause)."""
         try:
             yield
+        except OutOfMemoryError:
+            raise RelayLimitError("Redis is full (its maxmemory); nothing can be added.",
+                                  limit="bytes_total") from None
         except ResponseError as exc:
             text = str(exc)
             code, _, rest = text.partition(" ")
@@ -445,9 +448,6 @@ class RedisLog:
                 limit, _, value = rest.partition(" ")
                 raise RelayLimitError(f"Generation {generation_id!r} reached {value} "
                                       f"{limit.split('_')[0]}.", limit=limit) from None
-            if code == "OOM":
-                raise RelayLimitError("Redis is full (its maxmemory); nothing can be added.",
-                                      limit="bytes_total") from None
             raise LogUnavailable(f"Redis refused a command: {code}") from None
         except (RedisError, OSError) as exc:
             raise LogUnavailable(f"Redis at {self._name}: {type(exc).__name__}") from None

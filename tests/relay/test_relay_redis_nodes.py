@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import msgspec
+import pytest
 import pytest_asyncio
 from conftest import SECRET
 from redis_support import RelayNode, cli_args, node_args, spawn_node
@@ -23,9 +24,11 @@ from relay_support import collect, sse_events
 
 from oxide_rx.relay import records
 from oxide_rx.relay.orphans import LOST_MESSAGE
-from oxide_rx.relay.redis_log import RedisLog
 from oxide_rx.sse import ServerSentEvent
 from oxide_rx.testing import Fault, MockServer, Scenario
+
+pytest.importorskip("redis", reason="the redis package is not installed: pip install -e '.[test]'")
+from oxide_rx.relay.redis_log import RedisLog
 
 TEXT = "Streams are hot: one request, many viewers. Each viewer sees every token once. " * 2
 REDIS_ID = re.compile(r"\d+-\d+")
