@@ -310,6 +310,12 @@ class Relay:
         """Viewers of a generation on this node, all protocols together."""
         return self._watchers.count(generation_id)
 
+    def unwatched_timer_armed(self, generation_id: str) -> bool:
+        """Whether this node owns the generation and its unwatched timer runs (nobody
+        watches it here; when the timer fires, the owner asks whether other nodes do)."""
+        owned = self._owned.get(generation_id)
+        return owned is not None and owned.unwatched_timer is not None
+
     def channel(self, generation_id: str, protocol: ProtocolName) -> Channel | None:
         """The live channel of a generation in a protocol on this node, if any viewer has one."""
         return self._channels.get((generation_id, protocol))
