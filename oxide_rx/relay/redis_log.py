@@ -160,16 +160,24 @@ class RedisLog:
         heartbeat: float = 1.0,
         owner_timeout: float = 5.0,
         idle_ttl: float = 3600.0,
+        max_connections: int = 1000,
     ) -> RedisLog:
         """A log on the Redis at ``url`` (``redis://[:password@]host:port/db``,
         ``rediss://``, ``unix://``). Connecting waits at most 5 s, a command at most
-        ``heartbeat + 5`` s: a Redis that stops answering is an error, never a hang."""
+        ``heartbeat + 5`` s: a Redis that stops answering is an error, never a hang.
+
+        Each channel (a generation in a protocol with viewers on this node) and each owned
+        generation holds one connection while it waits, at most ``heartbeat`` seconds at a
+        time; past ``max_connections`` in use, a command waits for one to come back (up to
+        ``heartbeat + 5`` s) rather than fail at once."""
+        timeout = heartbeat + 5.0
         try:
-            client = aioredis.from_url(
-                url, socket_connect_timeout=5.0, socket_timeout=heartbeat + 5.0,
-                decode_responses=False)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=max_connections, timeout=timeout,
+                socket_connect_timeout=5.0, socket_timeout=timeout, decode_responses=False)
         except ValueError:
             raise ValueError(f"Not a Redis URL: {safe_url(url)}") from None
+        client = aioredis.Redis.from_pool(pool)
         return cls(client, limits=limits, prefix=prefix, heartbeat=heartbeat,
                    owner_timeout=owner_timeout, idle_ttl=idle_ttl, name=safe_url(url),
                    close_client=True)

@@ -52,16 +52,7 @@ def test_serve_is_in_the_cli_help(capsys: object) -> None:
     except SystemExit as exit_:
         assert exit_.code == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "--port" in out and "--unwatched-timeout" in out
-
-
-def test_serve_redis_is_in_the_cli_help(capsys: object) -> None:
-    try:
-        main(["serve", "--help"])
-    except SystemExit as exit_:
-        assert exit_.code == 0
-    out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "--redis URL" in out
+    assert "--port" in out and "--unwatched-timeout" in out and "--redis URL" in out
 
 
 async def test_serve_refuses_a_redis_it_cannot_reach_and_shows_no_password() -> None:

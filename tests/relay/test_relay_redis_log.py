@@ -204,3 +204,16 @@ def test_settings_that_would_kill_live_owners_are_refused() -> None:
         RedisLog.from_url("redis://127.0.0.1:1/0", heartbeat=1.0, owner_timeout=1.5)
     with pytest.raises(ValueError, match="Not a Redis URL"):
         RedisLog.from_url("http://user:secret@example/0")
+
+
+async def test_more_waiting_readers_than_connections_all_get_their_entries(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with RedisLog.from_url(redis_url, prefix=redis_prefix, max_connections=4,
+                                 **FAST) as log:
+        await log.create("g", owner="a")
+        readers = [asyncio.create_task(log.read("g", block=30)) for _ in range(40)]
+        await log.append("g", [b"for everyone"])
+        async with asyncio.timeout(30):
+            got = await asyncio.gather(*readers)
+    assert all([e.data for e in entries] == [b"for everyone"] for entries in got)
