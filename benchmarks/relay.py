@@ -347,7 +347,9 @@ async def _main(args: argparse.Namespace) -> None:
     print(table)
     if args.save:
         RESULTS.mkdir(exist_ok=True)
-        stem = RESULTS / f"relay-{datetime.date.today().isoformat()}"
+        # Runs with Redis rows are saved apart: the in-process-only results stay as they were.
+        kind = "relay-redis" if any(row["log"] == "redis" for row in rows) else "relay"
+        stem = RESULTS / f"{kind}-{datetime.date.today().isoformat()}"
         stem.with_suffix(".md").write_text(table)
         stem.with_suffix(".json").write_text(json.dumps(
             {"rows": rows, "direct_p50_us": percentile(direct, 50),

@@ -13,8 +13,10 @@ the ``{id}`` hash tag):
                                            on it with ``XREAD``; reading does not consume it)
 ``P{id}:watchers``              set        nodes that have viewers now (the unwatched policy)
 ``Pnode:{name}``                string     a node's heartbeat, ``PX`` = the owner timeout
-``Palias:{alias}``              string     a ``useChat`` chat id -> its generation
-``Pgenerations``                zset       generation ids by creation time (``ids()``)
+``Palias:{alias}``              string     a ``useChat`` chat id -> its generation (TTL:
+                                           ``idle_ttl``)
+``Pgenerations``                zset       generation ids by creation time (``ids()``);
+                                           expired ones leave it on listing and on create
 ==============================  =========  ==================================================
 
 Every key of a generation carries a TTL from the start: ``idle_ttl`` while it runs

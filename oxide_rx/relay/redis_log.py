@@ -12,10 +12,11 @@ Policies where Redis gives a choice (key layout in :mod:`~oxide_rx.relay.redis_k
 - **Bounds**: ``LogLimits.entries_per_generation`` and ``bytes_per_generation`` are checked
   in the append script (shared by every node); ``XADD MAXLEN ~`` is set just above them, as
   the engine's own guard, and ``~`` never trims below it, so no id a viewer may resume from
-  disappears. The total is Redis's ``maxmemory``: an ``OOM`` reply becomes
-  :class:`~oxide_rx.relay.log.RelayLimitError` (``limit="bytes_total"``).
+  disappears. The total (``bytes_total``, ``generations``) is Redis's ``maxmemory``: an
+  ``OOM`` reply becomes :class:`~oxide_rx.relay.log.RelayLimitError` (``limit="bytes_total"``).
 - **Expiry**: a running generation's keys expire ``idle_ttl`` seconds (an hour) after its last
-  append; once it ended, after the relay's retention.
+  append; once it ended, after the relay's retention. An alias (a ``useChat`` chat id)
+  expires ``idle_ttl`` after it was set.
 - **Liveness**: each node sets ``Pnode:{name}`` every ``heartbeat`` seconds (1 s), with a TTL of
   ``owner_timeout`` (5 s). A blocking read waits at most ``heartbeat`` per ``XREAD``, then
   checks the owner's key: a dead owner is noticed within ``owner_timeout + heartbeat`` and
@@ -71,6 +72,8 @@ _ENTRY_ID = re.compile(r"(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})")
 _END_ROOM = 16
 # Cursors this log handed out, remembered so the live tail skips re-validating them.
 _CURSORS = 4096
+# Index members checked on each create: expired generations leave it as new ones come.
+_PRUNE = 8
 
 
 class LogUnavailable(RelayError):
@@ -218,6 +221,8 @@ class RedisLog:
         with self._errors(generation_id):
             created = await self._create(
                 keys=[*keys.all, self._index, self._node_key(owner)], args=args)
+            if created:  # a few of the oldest ids out of the index once their keys expired
+                await self._prune(await self._redis.zrange(self._index, 0, _PRUNE - 1))
         return bool(created)
 
     async def append(self, generation_id: str, entries: Sequence[bytes]) -> list[str]:
@@ -328,17 +333,21 @@ class RedisLog:
 
     async def ids(self) -> list[str]:
         with self._errors():
-            members = [_text(m) for m in await self._redis.zrange(self._index, 0, -1)
-                       if isinstance(m, bytes | str)]
-            if not members:
-                return []
-            pipe = self._redis.pipeline(transaction=False)
-            for generation_id in members:
-                pipe.exists(self._keys(generation_id).meta)
-            kept = await pipe.execute()
-            gone = [m for m, exists in zip(members, kept, strict=True) if not exists]
-            if gone:
-                await self._redis.zrem(self._index, *gone)
+            return await self._prune(await self._redis.zrange(self._index, 0, -1))
+
+    async def _prune(self, found: list[Any]) -> list[str]:
+        """The generations of ``found`` (index members) still kept; the others leave the
+        index (their keys expired: the index is the one key without a TTL)."""
+        members = [_text(m) for m in found if isinstance(m, bytes | str)]
+        if not members:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for generation_id in members:
+            pipe.exists(self._keys(generation_id).meta)
+        kept = await pipe.execute()
+        gone = [m for m, exists in zip(members, kept, strict=True) if not exists]
+        if gone:
+            await self._redis.zrem(self._index, *gone)
         return [m for m, exists in zip(members, kept, strict=True) if exists]
 
     # --- stop -----------------------------------------------------------------------------
