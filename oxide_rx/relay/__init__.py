@@ -18,7 +18,8 @@ The pieces, one job each:
 - :mod:`~oxide_rx.relay.log`: :class:`GenerationLog` (the interface) and :class:`MemoryLog`,
   with :class:`LogLimits` and typed errors; :mod:`~oxide_rx.relay.redis_log`: ``RedisLog``,
   the same interface on Redis Streams for several nodes (``pip install 'oxide_rx[redis]'``;
-  its keys and scripts in :mod:`~oxide_rx.relay.redis_keys`);
+  its keys and scripts in :mod:`~oxide_rx.relay.redis_keys`, replies and errors in
+  :mod:`~oxide_rx.relay.redis_wire`);
 - :mod:`~oxide_rx.relay.protocols`: one encoder per wire protocol (oxide_rx typed SSE, the
   Vercel AI SDK UI message stream, OpenAI-compatible chat and Responses streams);
 - :mod:`~oxide_rx.relay.fanout`: each event encoded once per protocol, shared by all viewers;

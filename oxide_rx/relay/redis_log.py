@@ -37,13 +37,12 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 try:
     import redis.asyncio as aioredis
-    from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
+    from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - the redis extra installs it
     raise ImportError(
         "The Redis generation log needs the redis package: pip install 'oxide_rx[redis]'"
@@ -57,9 +56,17 @@ from .log import (
     InvalidEventId,
     LogLimits,
     OwnerLost,
-    RelayError,
-    RelayLimitError,
     check_alias,
+)
+from .redis_wire import (
+    LogUnavailable,
+    ms,
+    redis_errors,
+    rows,
+    safe_url,
+    script_rows,
+    text,
+    xread_rows,
 )
 
 __all__ = ["LogUnavailable", "RedisLog", "safe_url"]
@@ -74,31 +81,6 @@ _END_ROOM = 16
 _CURSORS = 4096
 # Index members checked on each create: expired generations leave it as new ones come.
 _PRUNE = 8
-
-
-class LogUnavailable(RelayError):
-    """Redis could not be reached, timed out or refused a command (the message says which;
-    it never carries a password)."""
-
-
-def safe_url(url: str) -> str:
-    """``url`` with its password (and any ``password=`` parameter) masked, for logs and reprs.
-
-    >>> safe_url("redis://user:hunter2@cache:6379/0")
-    'redis://user:***@cache:6379/0'
-    """
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if parts.password is not None:
-            userinfo, _, host = netloc.rpartition("@")
-            user = userinfo.partition(":")[0]
-            netloc = f"{user}:***@{host}"
-        query = urlencode([(key, "***" if key.lower() == "password" else value)
-                           for key, value in parse_qsl(parts.query)], safe="*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return "<a Redis URL>"
 
 
 class RedisLog:
@@ -217,8 +199,8 @@ class RedisLog:
         keys = self._keys(generation_id)
         self._register(owner)
         args: list[str | int] = [owner, generation_id, int(time.time() * 1000),
-                                 _ms(self.idle_ttl), _ms(self.owner_timeout)]
-        with self._errors(generation_id):
+                                 ms(self.idle_ttl), ms(self.owner_timeout)]
+        with redis_errors(self._name, generation_id):
             created = await self._create(
                 keys=[*keys.all, self._index, self._node_key(owner)], args=args)
             if created:  # a few of the oldest ids out of the index once their keys expired
@@ -230,19 +212,19 @@ class RedisLog:
             return []
         limits = self.limits
         args: list[Any] = [limits.entries_per_generation, limits.bytes_per_generation,
-                           _ms(self.idle_ttl), limits.entries_per_generation + _END_ROOM,
+                           ms(self.idle_ttl), limits.entries_per_generation + _END_ROOM,
                            ENTRY_OVERHEAD, *entries]
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             ids = await self._append(keys=self._keys(generation_id).all, args=args)
-        return [_text(entry_id) for entry_id in ids]
+        return [text(entry_id) for entry_id in ids]
 
     async def end(self, generation_id: str, last: Sequence[bytes], *, retention: float) -> str:
         if not last:
             raise ValueError("end needs at least one entry (the end record)")
-        args: list[bytes | int] = [_ms(retention), *last]
-        with self._errors(generation_id):
+        args: list[bytes | int] = [ms(retention), *last]
+        with redis_errors(self._name, generation_id):
             last_id = await self._end(keys=self._keys(generation_id).all, args=args)
-        return _text(last_id)
+        return text(last_id)
 
     async def end_orphan(
         self, generation_id: str, last: Sequence[bytes], *, after: str | None, retention: float
@@ -253,10 +235,10 @@ class RedisLog:
         if owner is None:
             raise GenerationNotFound(f"No generation {generation_id!r}.")
         keys = self._keys(generation_id)
-        args: list[bytes | int | str] = [_ms(retention), owner, after or "", *last]
-        with self._errors(generation_id):
+        args: list[bytes | int | str] = [ms(retention), owner, after or "", *last]
+        with redis_errors(self._name, generation_id):
             last_id = await self._end_orphan(keys=[*keys.all, self._node_key(owner)], args=args)
-        return None if last_id is None else _text(last_id)
+        return None if last_id is None else text(last_id)
 
     # --- readers ------------------------------------------------------------------------
 
@@ -272,18 +254,18 @@ class RedisLog:
         if final is None or count <= 0:
             # An id from outside (or the first read): validated by the script, which also
             # returns the first page and whether the log has ended.
-            with self._errors(generation_id):
-                ended, rows = await self._read(keys=[keys.meta, keys.log],
+            with redis_errors(self._name, generation_id):
+                ended, page = await self._read(keys=[keys.meta, keys.log],
                                                args=[after or "", max(count, 0)])
-            entries = self._issue(generation_id, _script_rows(rows))
+            entries = self._issue(generation_id, script_rows(page))
             if entries or ended or block <= 0 or count <= 0:
                 return entries
         elif final:  # the caller holds this log's last id: nothing will follow
             return []
         elif block <= 0:
-            with self._errors(generation_id):
-                rows = await self._redis.xrange(keys.log, "(" + cursor, "+", count=count)
-            return self._issue(generation_id, _rows(rows))
+            with redis_errors(self._name, generation_id):
+                page = await self._redis.xrange(keys.log, "(" + cursor, "+", count=count)
+            return self._issue(generation_id, rows(page))
         return await self._wait(generation_id, cursor, block, count)
 
     async def _wait(self, generation_id: str, cursor: str, block: float, count: int
@@ -295,50 +277,51 @@ class RedisLog:
         deadline = loop.time() + block
         while True:
             wait = min(self.heartbeat, max(deadline - loop.time(), 0.001))
-            with self._errors(generation_id):
+            with redis_errors(self._name, generation_id):
                 reply = await self._redis.xread({keys.log: cursor}, count=count,
                                                 block=max(1, round(wait * 1000)))
-            entries = self._issue(generation_id, _xread_rows(reply))
+            entries = self._issue(generation_id, xread_rows(reply))
             if entries:
                 return entries
-            with self._errors(generation_id):
+            with redis_errors(self._name, generation_id):
                 owner, ended = await self._redis.hmget(keys.meta, ["owner", "end"])
                 if owner is None:
                     raise GenerationNotFound(f"No generation {generation_id!r}.")
                 if ended is not None:  # ended after our XREAD began: take the rest now
-                    rows = await self._redis.xrange(keys.log, "(" + cursor, "+", count=count)
-                    return self._issue(generation_id, _rows(rows))
-                alive = await self._redis.exists(self._node_key(_text(owner)))
+                    page = await self._redis.xrange(keys.log, "(" + cursor, "+",
+                                                    count=count)
+                    return self._issue(generation_id, rows(page))
+                alive = await self._redis.exists(self._node_key(text(owner)))
             if not alive:
                 raise OwnerLost(
-                    f"Generation {generation_id!r}: its owner {_text(owner)!r} sent no "
+                    f"Generation {generation_id!r}: its owner {text(owner)!r} sent no "
                     f"heartbeat for {self.owner_timeout} s; nothing more will come from it.",
-                    owner=_text(owner))
+                    owner=text(owner))
             if loop.time() >= deadline:
                 return []
 
-    def _issue(self, generation_id: str, rows: list[tuple[str, bytes, bool]]) -> list[Entry]:
-        """The entries of ``rows``; their last id is remembered as a valid cursor."""
-        if rows:
+    def _issue(self, generation_id: str, found: list[tuple[str, bytes, bool]]) -> list[Entry]:
+        """The entries of ``found``; their last id is remembered as a valid cursor."""
+        if found:
             cursors = self._cursors
-            cursors[(generation_id, rows[-1][0])] = rows[-1][2]
+            cursors[(generation_id, found[-1][0])] = found[-1][2]
             if len(cursors) > _CURSORS:
                 cursors.popitem(last=False)
-        return [Entry(entry_id, data) for entry_id, data, _ in rows]
+        return [Entry(entry_id, data) for entry_id, data, _ in found]
 
     async def owner(self, generation_id: str) -> str | None:
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             owner = await self._redis.hget(self._keys(generation_id).meta, "owner")
-        return None if owner is None else _text(owner)
+        return None if owner is None else text(owner)
 
     async def ids(self) -> list[str]:
-        with self._errors():
+        with redis_errors(self._name):
             return await self._prune(await self._redis.zrange(self._index, 0, -1))
 
     async def _prune(self, found: list[Any]) -> list[str]:
         """The generations of ``found`` (index members) still kept; the others leave the
         index (their keys expired: the index is the one key without a TTL)."""
-        members = [_text(m) for m in found if isinstance(m, bytes | str)]
+        members = [text(m) for m in found if isinstance(m, bytes | str)]
         if not members:
             return []
         pipe = self._redis.pipeline(transaction=False)
@@ -354,14 +337,14 @@ class RedisLog:
 
     async def request_stop(self, generation_id: str) -> None:
         keys = self._keys(generation_id)
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             await self._stop(keys=[keys.meta, keys.stop])
 
     async def wait_stop(self, generation_id: str, timeout: float) -> bool:
         keys = self._keys(generation_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             if not await self._redis.exists(keys.meta):
                 raise GenerationNotFound(f"No generation {generation_id!r}.")
             while True:
@@ -378,32 +361,32 @@ class RedisLog:
         keys = self._keys(generation_id)
         if watching:
             self._register(node)
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             await self._watch(keys=[keys.meta, keys.watchers, self._node_key(node)],
-                              args=[node, int(watching), _ms(self.owner_timeout)])
+                              args=[node, int(watching), ms(self.owner_timeout)])
 
     async def watched(self, generation_id: str) -> bool:
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             nodes = await self._redis.smembers(self._keys(generation_id).watchers)
             if not nodes:
                 return False
-            alive = await self._redis.exists(*[self._node_key(_text(n)) for n in nodes])
+            alive = await self._redis.exists(*[self._node_key(text(n)) for n in nodes])
         return bool(alive)
 
     async def set_alias(self, alias: str, generation_id: str) -> None:
         check_alias(alias)
-        with self._errors(generation_id):
+        with redis_errors(self._name, generation_id):
             if not await self._redis.exists(self._keys(generation_id).meta):
                 raise GenerationNotFound(f"No generation {generation_id!r}.")
             await self._redis.set(self._alias_key(alias), generation_id,
-                                  px=_ms(self.idle_ttl))
+                                  px=ms(self.idle_ttl))
 
     async def alias(self, alias: str) -> str | None:
         if not alias or len(alias) > 256:
             return None
-        with self._errors():
+        with redis_errors(self._name):
             generation_id = await self._redis.get(self._alias_key(alias))
-        return None if generation_id is None else _text(generation_id)
+        return None if generation_id is None else text(generation_id)
 
     # --- heartbeats -----------------------------------------------------------------------
 
@@ -418,7 +401,7 @@ class RedisLog:
             try:
                 pipe = self._redis.pipeline(transaction=False)
                 for node in self._nodes:
-                    pipe.set(self._node_key(node), b"1", px=_ms(self.owner_timeout))
+                    pipe.set(self._node_key(node), b"1", px=ms(self.owner_timeout))
                 await pipe.execute()
                 self.beats += 1
             except (RedisError, OSError) as exc:
@@ -442,62 +425,3 @@ class RedisLog:
 
     def _alias_key(self, alias: str) -> str:
         return f"{self.prefix}alias:{alias}"
-
-    @contextlib.contextmanager
-    def _errors(self, generation_id: str = "") -> Iterator[None]:
-        """Redis's errors as the log's typed ones (no URL, no password, no chained cause)."""
-        try:
-            yield
-        except OutOfMemoryError:
-            raise RelayLimitError("Redis is full (its maxmemory); nothing can be added.",
-                                  limit="bytes_total") from None
-        except ResponseError as exc:
-            text = str(exc)
-            code, _, rest = text.partition(" ")
-            if code == k.NOT_FOUND:
-                raise GenerationNotFound(f"No generation {generation_id!r}.") from None
-            if code == k.ENDED:
-                raise RelayError(
-                    f"Generation {generation_id!r} has ended; nothing can be added.") from None
-            if code == k.INVALID_ID:
-                raise InvalidEventId("Not an event id of this generation.") from None
-            if code == k.LIMIT:
-                limit, _, value = rest.partition(" ")
-                raise RelayLimitError(f"Generation {generation_id!r} reached {value} "
-                                      f"{limit.split('_')[0]}.", limit=limit) from None
-            raise LogUnavailable(f"Redis refused a command: {code}") from None
-        except (RedisError, OSError) as exc:
-            raise LogUnavailable(f"Redis at {self._name}: {type(exc).__name__}") from None
-
-
-def _ms(seconds: float) -> int:
-    return max(1, round(seconds * 1000))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _rows(entries: Any) -> list[tuple[str, bytes, bool]]:
-    """``XRANGE``/``XREAD`` entries (``(id, {field: value})``) as (id, data, is last)."""
-    return [(_text(entry_id), fields[b"d"], b"e" in fields) for entry_id, fields in entries]
-
-
-def _xread_rows(reply: Any) -> list[tuple[str, bytes, bool]]:
-    """One stream's ``XREAD`` reply (RESP2: ``[[key, entries]]``; RESP3: ``{key: [entries]}``)."""
-    if not reply:
-        return []
-    if isinstance(reply, dict):
-        ((entries,),) = reply.values()
-        return _rows(entries)
-    ((_, entries),) = reply
-    return _rows(entries)
-
-
-def _script_rows(entries: Any) -> list[tuple[str, bytes, bool]]:
-    """Entries as a script returns them: ``[id, [field, value, ...]]``."""
-    rows = []
-    for entry_id, flat in entries:
-        fields = dict(zip(flat[::2], flat[1::2], strict=True))
-        rows.append((_text(entry_id), fields[b"d"], b"e" in fields))
-    return rows

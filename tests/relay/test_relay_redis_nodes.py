@@ -227,8 +227,20 @@ async def test_use_chat_resumes_on_the_other_node(
 
     first = asyncio.create_task(post())
     await mock.wait_for_held()
-    async with http.get(b.url + "api/chat/chat-42/stream") as resumed:
-        mock.release_held()
+    resumed = None
+
+    async def resumable() -> bool:  # once node A has named the generation after the chat
+        nonlocal resumed
+        resumed = await http.get(b.url + "api/chat/chat-42/stream")
+        if resumed.status == 204:
+            resumed.release()
+            return False
+        return True
+
+    await eventually(resumable, what="chat-42 resumable on node b")
+    assert resumed is not None
+    mock.release_held()
+    async with resumed:
         assert await ui_text(resumed) == TEXT
     assert await first == TEXT
     async with http.get(b.url + "api/chat/unknown-chat/stream") as nothing:
@@ -279,8 +291,11 @@ async def test_keys_expire_after_the_generation_ends(
     await mock.wait_for_held()
     async with aioredis.from_url(redis_url) as redis:
         async def ttls() -> dict[str, int]:
+            """PTTL of each key of the generation (-1: never expires), but those gone since
+            the scan (-2: an emptied watcher set, deleted by Redis)."""
             keys = [k async for k in redis.scan_iter(match=f"{redis_prefix}{{{generation}}}*")]
-            return {k.decode(): await redis.pttl(k) for k in keys}
+            found = {k.decode(): await redis.pttl(k) for k in keys}
+            return {k: ttl for k, ttl in found.items() if ttl != -2}
 
         running = await ttls()
         assert {k.rsplit(":", 1)[1] for k in running} >= {"log", "meta"}
