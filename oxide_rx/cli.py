@@ -8,6 +8,7 @@
     oxide-rx tui
     oxide-rx mock-server --port 8765
     oxide-rx serve --port 8080
+    oxide-rx serve --port 8081 --redis redis://127.0.0.1:6379/0
 
 Without ``OPENAI_API_KEY`` (and no ``--base-url``) ``chat``, ``tui`` and ``serve`` start the
 built-in mock OpenAI server in-process and say so (on stderr / on screen), so they work offline.
@@ -111,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", default=DEFAULT_MODEL, help=f"default {DEFAULT_MODEL}")
     serve.add_argument("--unwatched-timeout", type=float, default=60.0,
                        help="stop a generation nobody watched for this many seconds")
+    serve.add_argument("--redis", metavar="URL",
+                       help="share generations with other nodes through Redis "
+                            "(redis://[:password@]host:port/db; needs oxide_rx[redis])")
     return parser
 
 
@@ -307,11 +311,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy = RelayPolicy(unwatched_timeout=args.unwatched_timeout)
         try:
             asyncio.run(serve(args.host, args.port, base_url=args.base_url, model=args.model,
-                              policy=policy))
+                              policy=policy, redis=args.redis))
         except KeyboardInterrupt:
             return 130
         except OSError as exc:
             return _cannot_listen(args.host, args.port, exc)
+        except (ImportError, ValueError, OxideRxError) as exc:  # no redis package, a bad URL
+            print(f"oxide-rx: {exc}", file=sys.stderr)
+            return 2
         return 0
     prompt = _read_prompt(args.prompt)
     if prompt is None:
