@@ -18,6 +18,8 @@ from . import operators, ui
 from . import operators as ops
 from ._client.client import OpenAI
 from ._client.websocket import ResponsesWebSocket
+from ._client.websocket_lane import Lane
+from ._client.websocket_turn import ContextLostError, SteerFailedError
 from ._core.chat import ChatCompletionAccumulator
 from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator
@@ -28,6 +30,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     DecodeError,
     InternalServerError,
@@ -43,6 +46,13 @@ from ._exceptions import (
 from ._stream.lifetime import StreamHandle
 from ._stream.streams import ChatStream, ResponseStream
 from ._transport.timeouts import Timeout
+from ._transport.websocket import (
+    ReconnectPolicy,
+    WebSocketClosedError,
+    WebSocketLimitError,
+    WebSocketRefusedError,
+    WebSocketUsageError,
+)
 from ._version import __version__
 from .events import (
     ChatEvent,
@@ -75,13 +85,16 @@ __all__ = [
     "ChatEvent",
     "ChatStream",
     "Chunk",
+    "ConfigurationError",
     "ConflictError",
     "ContentDelta",
     "ContentDone",
+    "ContextLostError",
     "DecodeError",
     "Done",
     "Event",
     "InternalServerError",
+    "Lane",
     "LogprobsDelta",
     "Metrics",
     "NotFoundError",
@@ -91,6 +104,7 @@ __all__ = [
     "RateLimitError",
     "ReasoningDelta",
     "ReasoningDone",
+    "ReconnectPolicy",
     "RefusalDelta",
     "RefusalDone",
     "ResponseAccumulator",
@@ -99,6 +113,7 @@ __all__ = [
     "ResponseStream",
     "ResponsesWebSocket",
     "SSEError",
+    "SteerFailedError",
     "StreamHandle",
     "StreamMetrics",
     "StreamTruncatedError",
@@ -107,6 +122,10 @@ __all__ = [
     "ToolCallDone",
     "UnprocessableEntityError",
     "Usage",
+    "WebSocketClosedError",
+    "WebSocketLimitError",
+    "WebSocketRefusedError",
+    "WebSocketUsageError",
     "__version__",
     "from_aiohttp",
     "from_async_iterable",

@@ -7,13 +7,14 @@ once per read, then pushes every complete payload of that read in a tight loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
 
 from .._exceptions import SSEError
 from ..sse import SSEDecoder
-from .errors import connection_error, safe_cause
+from .reads import body_reads
 
 __all__ = ["DRAIN_SECONDS", "SSEFeed", "body_reads"]
 
@@ -22,41 +23,6 @@ __all__ = ["DRAIN_SECONDS", "SSEFeed", "body_reads"]
 # server cannot keep a finished stream alive.
 DRAIN_SECONDS = 0.1
 DRAIN_BYTES = 64 * 1024
-
-
-def _unread_bytes(content: aiohttp.StreamReader) -> bytes:
-    """What aiohttp received but had not handed out when the connection broke.
-
-    aiohttp raises a stored connection error *before* returning buffered data, so a stream
-    that was read later than it arrived (not started yet, or a busy loop) would lose events
-    the server did send. The buffer is read through aiohttp's private helper; if a future
-    aiohttp drops it, nothing is salvaged (the error is still raised).
-    """
-    read_buffered = getattr(content, "_read_nowait", None)
-    if read_buffered is None or not getattr(content, "_buffer", None):
-        return b""
-    try:
-        data = read_buffered(-1)
-    except Exception:
-        return b""
-    return data if isinstance(data, bytes) else b""
-
-
-async def body_reads(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    """The body as network reads (``iter_any``). A broken connection is an
-    :class:`~oxide_rx.APIConnectionError` (typed by :func:`.errors.connection_error`), raised
-    after the bytes that had arrived before the break were yielded."""
-    content = response.content
-    try:
-        async for data in content.iter_any():
-            yield data
-        return
-    except (aiohttp.ClientError, OSError) as exc:
-        broken = exc
-    rest = _unread_bytes(content)
-    if rest:
-        yield rest
-    raise connection_error(broken, mid_body=True) from safe_cause(broken)
 
 
 class SSEFeed:
@@ -71,17 +37,21 @@ class SSEFeed:
         self.headers: Mapping[str, str] = response.headers
         self.decoder = SSEDecoder(max_event_size=max_event_size)
 
-    async def __aiter__(self) -> AsyncIterator[list[bytes]]:
+    async def __aiter__(self) -> AsyncGenerator[list[bytes], None]:
         feed = self.decoder.feed_data
-        async for data in body_reads(self.response):
-            try:
-                payloads = feed(data)
-            except SSEError as exc:
-                if exc.events:
-                    yield exc.events  # what was complete before the oversized event
-                raise
-            if payloads:
-                yield payloads
+        # Closed here when the stream stops early (at `[DONE]`, before EOF): left to the
+        # garbage collector, an async generator is closed through the loop's finalizer hook,
+        # a thread-safe wake-up and a task per stream.
+        async with contextlib.aclosing(body_reads(self.response)) as reads:
+            async for data in reads:
+                try:
+                    payloads = feed(data)
+                except SSEError as exc:
+                    if exc.events:
+                        yield exc.events  # what was complete before the oversized event
+                    raise
+                if payloads:
+                    yield payloads
         # The decoder drops an event without its blank line at EOF (WHATWG): nothing to yield.
         self.decoder.finish()
 

@@ -40,7 +40,6 @@ from openai.lib.streaming.chat import AsyncChatCompletionStream, ChatCompletionS
 from openai.lib.streaming.chat import _events as ev
 from openai.lib.streaming.chat._types import ParsedChatCompletionSnapshot
 from openai.types.chat import ChatCompletionChunk, ParsedChatCompletion
-from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob
 
 import oxide_rx as ox
 
@@ -87,6 +86,7 @@ class ChatEvents:
         self.snapshot: Any = None
         self.skip = False
         self.shape = Shape()
+        self.chunk: Any = None
 
     def convert(self, item: Any) -> list[Any]:
         if isinstance(item, tuple):
@@ -134,6 +134,7 @@ class ChatEvents:
         chunk = from_json(ChatCompletionChunk, event.raw or b"{}")
         # Azure's asynchronous-filter events are not chunks: the official helper skips them.
         self.skip = chunk.object != "chat.completion.chunk"
+        self.chunk = chunk
         if self.skip:
             return []
         self.shape.learn(chunk)
@@ -143,6 +144,9 @@ class ChatEvents:
             choice.pop("content_filter_results", None)
             message = choice["message"]
             message.pop("parsed", None)
+            for kind in ("content", "refusal"):  # omitted by the core when empty (its default)
+                for entry in (choice.get("logprobs") or {}).get(kind) or ():
+                    entry.setdefault("top_logprobs", [])
             for call in message.get("tool_calls") or ():
                 call.pop("parsed_arguments", None)
                 call["function"].pop("parsed_arguments", None)
@@ -211,8 +215,8 @@ class ChatEvents:
                                 else ev.LogprobsRefusalDoneEvent,
                                 type=f"logprobs.{kind}.done", **{kind: so_far}))
             elif delta is not None and getattr(delta, kind) and so_far:
-                new = [from_data(ChatCompletionTokenLogprob, msgspec.to_builtins(item))
-                       for item in getattr(delta, kind)]
+                # The official event carries the chunk's own objects.
+                new = getattr(_find(self.chunk, index).logprobs, kind)
                 out.append(make(ev.LogprobsContentDeltaEvent if kind == "content"
                                 else ev.LogprobsRefusalDeltaEvent,
                                 type=f"logprobs.{kind}.delta", snapshot=so_far, **{kind: new}))

@@ -9,7 +9,7 @@ up the way the official client behaves (the accumulator options named below).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +24,14 @@ from .._core.responses import ResponseAccumulator
 from .._stream.lifetime import StreamHandle
 from .._transport.bodies import read_json_body
 from .._transport.requester import Requester, RequestOptions
+from .._transport.websocket import open_websocket
+from .._transport.websocket_link import WebSocketLink
 from ..types import responses as wire_responses
 
 __all__ = ["WIRE_EVENT_TYPES", "Reply", "Requester", "Sending", "StreamHandle",
            "check_lifecycle", "decode_body", "decode_response_event", "lenient_accumulator",
-           "new_requester", "open_chat", "open_responses", "request", "timeout_of"]
+           "new_requester", "open_chat", "open_link", "open_responses", "request",
+           "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
@@ -133,3 +136,15 @@ def decode_response_event(raw: bytes) -> Any:
     if type(event) is not wire_responses.UnknownEvent:
         msgspec.structs.force_setattr(event, "raw", raw)
     return event
+
+
+async def open_link(requester: Requester, query: Mapping[str, str], headers: Mapping[str, str],
+                    timeout: Timeout, on_frame: Callable[[bytes], None],
+                    on_close: Callable[[int], None]) -> WebSocketLink:
+    """The core handshake to ``{base}/responses`` (the requester's pool and proxies, no retry:
+    the official connection retries nothing itself) and a link reading its frames."""
+    ws = await open_websocket(requester, timeout, extra_headers=headers, extra_query=query,
+                              max_retries=0)
+    return WebSocketLink(ws, generation=1, opened_at=0.0,
+                         on_frame=lambda _link, frame: on_frame(frame),
+                         on_close=lambda _link, code: on_close(code))

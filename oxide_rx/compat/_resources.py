@@ -126,6 +126,14 @@ class Responses(_Responses):
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _ResponseManager(super().stream(*args, **kwargs), self._client._runner)
 
+        @wraps(_Responses.connect)
+        def connect(self, *args: Any, **kwargs: Any) -> Any:
+            from ._websocket import ConnectionManager  # needs websockets, as officially
+
+            manager = super().connect(*args, **kwargs)
+            manager.__class__ = ConnectionManager  # the official one, on the core's socket
+            return manager
+
 
 class AsyncResponses(_AsyncResponses):
     """``client.responses`` of ``AsyncOpenAI``."""
@@ -135,3 +143,11 @@ class AsyncResponses(_AsyncResponses):
         @wraps(_AsyncResponses.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
             return _AsyncResponseManager(super().stream(*args, **kwargs))
+
+        @wraps(_AsyncResponses.connect)
+        def connect(self, *args: Any, **kwargs: Any) -> Any:
+            from ._websocket import AsyncConnectionManager
+
+            manager = super().connect(*args, **kwargs)
+            manager.__class__ = AsyncConnectionManager
+            return manager
