@@ -92,8 +92,8 @@ def _per_api_targets(data: dict[str, Any], api: str) -> list[dict[str, Any]]:
          lambda v: v <= 1.5)
     note = data.get("compat_note") or "compat not measured"
     for kind in ("raw", "helper"):
-        pair(f"official vs compat, {kind}", ">= 5x cheaper", f"openai {kind}", f"compat {kind}",
-             lambda v: v >= 5, note)
+        pair(f"official vs compat, {kind}", ">= 10x cheaper", f"openai {kind}",
+             f"compat {kind}", lambda v: v >= 10, note)
     sizes = sorted({row["events"] for row in data.get("throughput", [])})
     if len(sizes) > 1:
         flat = ratio(_per_event(data, api, "native", sizes[-1]),

@@ -135,10 +135,10 @@ class _Audio:
 
 class _ChoiceState:
     __slots__ = (
-        "audio", "content", "content_filter_results", "current_tool",
+        "audio", "content", "content_done", "content_filter_results", "current_tool",
         "finish_reason", "finished", "function_call", "index", "logprobs_content",
-        "logprobs_refusal", "logprobs_seen", "parsed", "refusal", "role", "tool_calls",
-        "tool_slots",
+        "logprobs_refusal", "logprobs_seen", "parsed", "refusal", "refusal_done", "role",
+        "tool_calls", "tool_slots",
     )
 
     def __init__(self, index: int) -> None:
@@ -158,6 +158,7 @@ class _ChoiceState:
         self.finish_reason: str | None = None
         self.finished = False
         self.parsed: Any = None
+        self.content_done = self.refusal_done = False
 
     def snapshot(self) -> ChatCompletionChoice:
         calls = self.tool_calls
@@ -213,12 +214,25 @@ class ChatCompletionAccumulator:
         response_format: type | None = None,
         tool_types: Mapping[str, type] | None = None,
         content_done_first: bool = False,
+        chunks_only: bool = False,
+        finish_unfinished: bool = True,
+        official_merge: bool = False,
     ) -> None:
         self.response_format = response_format
         self.tool_types: Mapping[str, type] = tool_types or {}
         self.content_done_first = content_done_first
         """A finishing choice emits ``ContentDone`` / ``RefusalDone`` before its last
         ``ToolCallDone`` s (the official ``openai`` helper's order, for ``oxide_rx.compat``)."""
+        self.chunks_only = chunks_only
+        """Ignore what is not a chunk (``object`` other than ``chat.completion.chunk``: Azure's
+        filter events, a chunk without ``object``), as the official helper does."""
+        self.finish_unfinished = finish_unfinished
+        """:meth:`finish` ends the choices that never got a ``finish_reason`` (off: it does
+        not, as the official helper)."""
+        self.official_merge = official_merge
+        """Tool-call fragments merge by ``index`` alone, their ids and names concatenated, as
+        the official helper merges them (off: a new id at an index is a new call, an
+        identity is not doubled)."""
         self.usage: CompletionUsage | None = None
         """The last non-null usage seen."""
         self._choices: dict[int, _ChoiceState] = {}
@@ -281,6 +295,8 @@ class ChatCompletionAccumulator:
         # This runs once per streamed chunk, so the common chunk (one choice, a text delta)
         # takes a straight path: locals, no helper call, rare fields tested together.
         events: list[ChatEvent] = []
+        if self.chunks_only and chunk.object != "chat.completion.chunk":
+            return events
         if not self._id and chunk.id:
             self._id = chunk.id
         if created := chunk.created:
@@ -342,7 +358,7 @@ class ChatCompletionAccumulator:
         never got a ``finish_reason`` (an audio stream ends that way), with
         ``Done.finish_reason=None``. Returns ``[]`` when every choice had finished."""
         events: list[ChatEvent] = []
-        for index in sorted(self._choices):
+        for index in sorted(self._choices) if self.finish_unfinished else ():
             state = self._choices[index]
             if not state.finished:
                 self._finish_choice(state, None, events)
@@ -364,8 +380,11 @@ class ChatCompletionAccumulator:
             events.append(_LazyRefusalDelta(text, "", index, None, buffer, len(buffer)))
 
         superseded = None
+        switched = False
+        before = state.current_tool
         if delta.tool_calls:
             superseded = self._apply_tool_fragments(state, delta.tool_calls, events)
+            switched = state.current_tool is not before or superseded is not None
         if delta.function_call is not None:
             call = state.function_call
             if call is None:
@@ -385,6 +404,9 @@ class ChatCompletionAccumulator:
         if choice.content_filter_results is not None:
             state.content_filter_results = choice.content_filter_results
 
+        if switched and self.content_done_first:
+            # The official helper ends the text when the model moves on to a (next) call.
+            self._finish_text(state, False, events)
         if superseded is not None:
             for call in superseded:
                 self._emit_tool_done(state, call, events, incomplete=False)
@@ -392,6 +414,11 @@ class ChatCompletionAccumulator:
         if finish_reason is not None:
             state.finish_reason = finish_reason
             if not state.finished:
+                if self.content_done_first:
+                    # The official helper's finish ends only the call that was current
+                    # before this chunk; one that starts in the finishing chunk gets no done.
+                    for call in state.tool_calls.values():
+                        call.done = call.done or call is not before
                 self._finish_choice(state, finish_reason, events)
 
     def _apply_tool_fragments(
@@ -400,16 +427,19 @@ class ChatCompletionAccumulator:
         """Merge fragments by index; return the calls a later index has superseded."""
         superseded: list[_ToolCall] | None = None
         for fragment in fragments:
-            call = _call_for(state, fragment)
+            call = _call_for(state, fragment, self.official_merge)
             function = fragment.function
             piece = ""
-            if function is not None:
-                call.merge(fragment.id, fragment.type, function.name)
-                if function.arguments:
-                    piece = function.arguments
-                    call.arguments.append(piece)
+            name = None if function is None else function.name
+            if self.official_merge:
+                call.call_id += fragment.id or ""
+                call.type = fragment.type or call.type
+                call.name += name or ""
             else:
-                call.merge(fragment.id, fragment.type, None)
+                call.merge(fragment.id, fragment.type, name)
+            if function is not None and function.arguments:
+                piece = function.arguments
+                call.arguments.append(piece)
             events.append(_LazyToolCallDelta(call.index, call.call_id, call.name, piece, "",
                                              state.index, None, call.arguments,
                                              len(call.arguments)))
@@ -460,16 +490,19 @@ class ChatCompletionAccumulator:
         events.append(Done(finish_reason, choice=state.index))
 
     def _finish_text(self, state: _ChoiceState, incomplete: bool, events: list[ChatEvent]) -> None:
-        if state.content is not None and len(state.content):
+        if state.content is not None and len(state.content) and not state.content_done:
+            state.content_done = True
             content = state.content.text()
             if self.response_format is not None and state.refusal is None and not incomplete:
                 state.parsed = parse_as(self.response_format, content)
             events.append(ContentDone(content, parsed=state.parsed, choice=state.index))
-        if state.refusal is not None:
+        if state.refusal is not None and not state.refusal_done:
+            state.refusal_done = True
             events.append(RefusalDone(state.refusal.text(), choice=state.index))
 
 
-def _call_for(state: _ChoiceState, fragment: ChoiceDeltaToolCall) -> _ToolCall:
+def _call_for(state: _ChoiceState, fragment: ChoiceDeltaToolCall,
+              by_index: bool = False) -> _ToolCall:
     """The call a fragment extends, or a new one (the module docstring has the rules)."""
     slot = fragment.index
     if slot is None:
@@ -479,7 +512,8 @@ def _call_for(state: _ChoiceState, fragment: ChoiceDeltaToolCall) -> _ToolCall:
             return current
         return _new_call(state, None)
     call = state.tool_slots.get(slot)
-    if call is None or (fragment.id and call.call_id and fragment.id != call.call_id):
+    if call is None or (not by_index and fragment.id and call.call_id
+                        and fragment.id != call.call_id):
         return _new_call(state, slot)
     return call
 

@@ -36,6 +36,7 @@ _decode = msgspec.json.Decoder().decode
 _LIFECYCLE = frozenset({"response.created", "response.queued", "response.in_progress",
                         "response.completed", "response.failed", "response.incomplete"})
 _REPLACING = frozenset({"response.created", "response.queued", "response.in_progress"})
+_TEXT = frozenset({"response.output_text.delta", "response.output_text.done"})
 _CONTENT = frozenset({"response.content_part.added", "response.output_text.delta",
                       "response.output_text.done", "response.function_call_arguments.delta"})
 # Items whose server id may change between added and done; their call_id identifies them.
@@ -74,12 +75,20 @@ class LifecycleCheck:
         self.completed: dict[int, Any] = {}
         """Finished output items by index (``output_item.done``, or a lifecycle replacement)."""
         self._positions: dict[Identity, int] = {}
+        self.parts: dict[Any, list[Any]] = {}
+        """Content part types of each added message, by output index."""
 
     def see_event(self, event: Any) -> None:
         """Check a decoded wire event (typed, or ``UnknownEvent``)."""
         kind = event.type
         if self.started and kind in _CONTENT and hasattr(event, "output_index"):
             self.item(event.output_index)  # the hot path: no JSON to read
+            if kind in _TEXT:
+                self._text_part(event.output_index, event.content_index)
+            elif kind == "response.content_part.added":
+                self._part_added(event.output_index, msgspec.to_builtins(event.part))
+            elif kind == "response.function_call_arguments.delta":
+                self._is(event.output_index, "function_call")
             return
         raw = getattr(event, "raw", None)
         self.see(kind, _decode(raw) if raw is not None else msgspec.to_builtins(event))
@@ -93,6 +102,8 @@ class LifecycleCheck:
             response = _get(data, "response")
             self.response_id = _get(response, "id")
             self.items = dict(enumerate(_get(response, "output") or []))
+            for index, item in self.items.items():
+                self.parts[index] = [_get(part, "type") for part in _get(item, "content") or ()]
             return
         if kind in _LIFECYCLE:
             self._lifecycle(kind, _get(data, "response"))
@@ -104,8 +115,15 @@ class LifecycleCheck:
             if index in self.items:
                 raise RuntimeError(f"Duplicate response output index {index}.")
             self.items[index] = item
+            self.parts[index] = [_get(part, "type") for part in _get(item, "content") or ()]
         elif kind in _CONTENT:
             self.item(_get(data, "output_index"))
+            if kind in _TEXT:
+                self._text_part(_get(data, "output_index"), _get(data, "content_index"))
+            elif kind == "response.content_part.added":
+                self._part_added(_get(data, "output_index"), _get(data, "part"))
+            elif kind == "response.function_call_arguments.delta":
+                self._is(_get(data, "output_index"), "function_call")
         elif kind == "response.output_item.done":
             self._item_done(_get(data, "output_index"), _get(data, "item"))
 
@@ -116,6 +134,27 @@ class LifecycleCheck:
         except (KeyError, TypeError):
             raise RuntimeError(f"Received a content event for output index {index} before "
                                "receiving its output item") from None
+
+    def _part_added(self, index: Any, part: Any) -> None:
+        if _get(self.items[index], "type") == "message":
+            self.parts.setdefault(index, []).append(_get(part, "type"))
+
+    def _is(self, index: Any, kind: str) -> None:
+        if _get(self.items[index], "type") != kind:  # the official helper asserts it
+            raise AssertionError
+
+    def _text_part(self, index: Any, content_index: Any) -> None:
+        """Text must land in an added ``output_text`` part of a message (the official
+        helper indexes the message's content list, and asserts both types)."""
+        self._is(index, "message")
+        parts = self.parts.get(index, [])
+        if not isinstance(content_index, int):
+            raise TypeError(f"list indices must be integers or slices, not "
+                            f"{type(content_index).__name__}")
+        if not -len(parts) <= content_index < len(parts):
+            raise IndexError("list index out of range")
+        if parts[content_index] != "output_text":
+            raise AssertionError
 
     def _lifecycle(self, kind: str, response: Any) -> None:
         if _get(response, "id") != self.response_id:
@@ -147,6 +186,8 @@ class LifecycleCheck:
                     raise RuntimeError("Cannot complete response with unfinished output items.")
 
     def _item_done(self, index: Any, item: Any) -> None:
+        if not isinstance(item, dict):  # the official helper reads ``item.type`` and fails
+            raise AttributeError(f"'{type(item).__name__}' object has no attribute 'type'")
         added = self.items.get(index)
         if added is not None and (identity(added) != identity(item)
                                   or not _compatible(added, item)):

@@ -57,7 +57,8 @@ def _configure(accumulator: Any, response_format: Any, tools: list[Any]) -> None
     accumulator.tool_types = {fn["name"]: fn.model for fn in functions
                               if isinstance(fn, PydanticFunctionTool)}
     accumulator.response_format = response_format if inspect.isclass(response_format) else None
-    accumulator.content_done_first = True
+    accumulator.content_done_first = accumulator.chunks_only = True
+    accumulator.finish_unfinished, accumulator.official_merge = False, True
 
 
 def _pipe(raw: Any, response_format: Any, tools: list[Any]) -> Pipe:
@@ -113,7 +114,8 @@ class ChatEvents:
             call = self._call(item.choice, item.index)
             return [make(ev.FunctionToolCallArgumentsDeltaEvent,
                          type="tool_calls.function.arguments.delta", name=item.name,
-                         index=item.index, arguments=item.arguments_snapshot,
+                         index=item.index, arguments=item.arguments_snapshot
+                         if call is None else call.function.arguments,
                          parsed_arguments=None if call is None else call.function.parsed_arguments,
                          arguments_delta=item.arguments_delta)]
         if isinstance(item, ox.ToolCallDone):
@@ -137,10 +139,12 @@ class ChatEvents:
         self.chunk = chunk
         if self.skip:
             return []
+        for choice in chunk.choices:
+            _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
         data = msgspec.to_builtins(completion, enc_hook=_unencodable)
         data.pop("prompt_filter_results", None)
-        for choice in data["choices"]:
+        for choice in data.setdefault("choices", []):
             choice.pop("content_filter_results", None)
             message = choice["message"]
             message.pop("parsed", None)
@@ -223,9 +227,27 @@ class ChatEvents:
         return out
 
     def final(self) -> ParsedChatCompletion[Any]:
-        assert self.snapshot is not None, "the stream had no chunk"
+        if self.snapshot is None:  # the official helper's bare ``assert``
+            raise AssertionError
         return parse_chat_completion(chat_completion=self.snapshot, response_format=self.rich,
                                      input_tools=self.tools)
+
+
+def _check_calls(choice: Any, message: Any) -> None:
+    """The official helper's errors for tool-call fragments without an integer ``index``
+    (some OpenAI-compatible servers send none): its merge of the delta's dicts raises."""
+    calls = [call.to_dict() for call in choice.delta.tool_calls or ()]
+    so_far = None if message is None else message.tool_calls
+    if not so_far and not any("index" in call for call in calls):
+        if calls:
+            raise TypeError("list indices must be integers or slices, not NoneType")
+        return
+    for call in calls:
+        if "index" not in call:
+            raise RuntimeError(f"Expected list delta entry to have an `index` key; {call}")
+        if not isinstance(call["index"], int):
+            raise TypeError("Unexpected, list delta entry `index` value is not an integer; "
+                            f"{call['index']}")
 
 
 def _find(snapshot: Any, index: int) -> Any:
