@@ -23,7 +23,6 @@ client's partial-JSON rule (``jiter`` ``partial_mode``), so they equal the offic
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
 import jiter
@@ -44,27 +43,20 @@ from openai.types.chat import ChatCompletionChunk, ParsedChatCompletion
 import oxide_rx as ox
 
 from ._chat_shape import Shape
-from ._loop import LoopThread
 from ._objects import from_data, from_json, make
-from ._streams import Pipe
+from ._streams import Pipe, amapped, mapped
 
 __all__ = ["AsyncCompatChatStream", "ChatEvents", "CompatChatStream"]
 
 
-def _configure(accumulator: Any, response_format: Any, tools: list[Any]) -> None:
-    """The core accumulator of a ``.stream()`` call, set up before it starts."""
+def _pipe(raw: Any, response_format: Any, tools: list[Any]) -> Pipe:
+    """The core events of a ``.stream()`` call; its accumulator learns the pydantic types."""
+    opened = raw._opened
+    accumulator = cast(Any, opened.core).accumulator
     functions = [tool.get("function") for tool in tools if isinstance(tool, dict)]
     accumulator.tool_types = {fn["name"]: fn.model for fn in functions
                               if isinstance(fn, PydanticFunctionTool)}
     accumulator.response_format = response_format if inspect.isclass(response_format) else None
-    accumulator.content_done_first = accumulator.chunks_only = True
-    accumulator.finish_unfinished, accumulator.official_merge = False, True
-
-
-def _pipe(raw: Any, response_format: Any, tools: list[Any]) -> Pipe:
-    opened = raw._opened
-    accumulator = cast(Any, opened.core).accumulator
-    _configure(accumulator, response_format, tools)
 
     def with_snapshot(event: Any) -> Any:  # on the loop's thread: the completion then
         return (event, accumulator.completion()) if isinstance(event, ox.Chunk) else event
@@ -261,16 +253,10 @@ class AsyncCompatChatStream(AsyncChatCompletionStream[Any]):
     """The official ``AsyncChatCompletionStream``, its events mapped from the core's."""
 
     def __init__(self, raw: Any, response_format: Any, input_tools: Any) -> None:
-        self._raw_stream = raw
-        self._response = raw.response
-        self._events = ChatEvents(response_format, input_tools)
-        self._iterator = self._stream(_pipe(raw, response_format, self._events.tools))
-
-    async def _stream(self, pipe: Pipe) -> AsyncIterator[Any]:
-        convert = self._events.convert
-        async for item in pipe.aitems():
-            for event in convert(item):
-                yield event
+        self._raw_stream, self._response = raw, raw.response
+        self._events = events = ChatEvents(response_format, input_tools)
+        self._iterator = amapped(_pipe(raw, response_format, events.tools).aitems(),
+                                 events.convert)
 
     async def close(self) -> None:
         await self._raw_stream.close()
@@ -287,17 +273,11 @@ class AsyncCompatChatStream(AsyncChatCompletionStream[Any]):
 class CompatChatStream(ChatCompletionStream[Any]):
     """The official blocking ``ChatCompletionStream``, its events mapped from the core's."""
 
-    def __init__(self, raw: Any, response_format: Any, input_tools: Any,
-                 runner: LoopThread) -> None:
-        self._raw_stream = raw
-        self._response = raw.response
-        self._events = ChatEvents(response_format, input_tools)
-        self._iterator = self._stream(_pipe(raw, response_format, self._events.tools), runner)
-
-    def _stream(self, pipe: Pipe, runner: LoopThread) -> Iterator[Any]:
-        convert = self._events.convert
-        for item in pipe.items(runner):
-            yield from convert(item)
+    def __init__(self, raw: Any, response_format: Any, input_tools: Any) -> None:
+        self._raw_stream, self._response = raw, raw.response
+        self._events = events = ChatEvents(response_format, input_tools)
+        self._iterator = mapped(_pipe(raw, response_format, events.tools).items(),
+                                events.convert)
 
     def close(self) -> None:
         self._raw_stream.close()

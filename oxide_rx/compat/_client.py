@@ -42,10 +42,10 @@ __all__ = ["AsyncOpenAI", "OpenAI"]
 log = logging.getLogger("openai._base_client")  # the official client's debug lines
 
 
-def _refuse_http_client(http_client: object, own: type) -> None:
+def _refuse_http_client(options: dict[str, Any], own: type) -> None:
     # ``copy()`` hands a client's own default httpx client to the copy: that one is fine
     # (never used). A user's httpx client cannot carry aiohttp's requests.
-    if http_client is not None and not isinstance(http_client, own):
+    if options.get("http_client") is not None and not isinstance(options["http_client"], own):
         raise NotSupportedError("oxide_rx.compat sends with aiohttp: http_client= is not "
                                 "supported (use timeout=, max_retries=, default_headers=)")
 
@@ -64,9 +64,8 @@ class _AutoClose:
         loop = asyncio.get_running_loop()
         if loop not in self.loops:
             self.loops.add(loop)
-            parked = self._park()
-            self.parked = [parked]
-            await parked.__anext__()
+            self.parked = [self._park()]
+            await self.parked[0].__anext__()
 
     async def _park(self) -> AsyncIterator[None]:
         try:
@@ -93,33 +92,29 @@ class _Core:
         request: httpx2.Request = client._build_request(options)
         if request.headers.get("content-type", "").startswith("multipart/"):
             raise NotSupportedError("oxide_rx.compat does not send multipart (file) uploads")
-        base = str(client.base_url).rstrip("/")
-        url = str(request.url.copy_with(query=None))
+        base, url = str(client.base_url).rstrip("/"), str(request.url.copy_with(query=None))
         if not url.startswith(base):
             raise NotSupportedError(f"oxide_rx.compat only sends requests under {base}")
         content = request.read()
         timeout = client.timeout if isinstance(options.timeout, openai.NotGiven) \
             else options.timeout
-        sending = _core.Sending(request.method, url[len(base):], dict(request.headers),
-                                dict(request.url.params),
-                                _core.decode_body(content) if content else None,
-                                _core.timeout_of(timeout),
-                                options.get_max_retries(client.max_retries))
-        closer = vars(self).get("_closer")
-        if closer is not None:
+        sending = _core.Sending(
+            request.method, url[len(base):], dict(request.headers), dict(request.url.params),
+            _core.decode_body(content) if content else None, _core.timeout_of(timeout),
+            options.get_max_retries(client.max_retries))
+        if (closer := vars(self).get("_closer")) is not None:
             await closer.arm()
         log.debug("Sending HTTP Request: %s %s", request.method, request.url)
         try:
             if stream:
                 item_type = extract_stream_chunk_type(stream_cls) if stream_cls else object
                 return await open_core_stream(self._requester(), sending, request, item_type)
-            reply = await _core.request(self._requester(), sending)
+            status, headers, body = await _core.request(self._requester(), sending)
         except ox.OxideRxError as exc:
             raise official_error(self, exc, request) from None
-        log.debug("HTTP Response: %s %s %i", request.method, request.url, reply.status)
-        log.debug("request_id: %s", reply.headers.get("x-request-id"))
-        return httpx2.Response(reply.status, headers=reply.headers, content=reply.body,
-                               request=request)
+        log.debug("HTTP Response: %s %s %i", request.method, request.url, status)
+        log.debug("request_id: %s", headers.get("x-request-id"))
+        return httpx2.Response(status, headers=headers, content=body, request=request)
 
     def _ready(self, options: FinalRequestOptions) -> FinalRequestOptions:
         options = model_copy(options)
@@ -146,7 +141,7 @@ class AsyncOpenAI(_Core, openai.AsyncOpenAI):
 
         @wraps(openai.AsyncOpenAI.__init__)
         def __init__(self, **options: Any) -> None:
-            _refuse_http_client(options.get("http_client"), AsyncHttpxClientWrapper)
+            _refuse_http_client(options, AsyncHttpxClientWrapper)
             super().__init__(**options)
             self._closer = _AutoClose(self._aclose_core)
 
@@ -190,10 +185,10 @@ class OpenAI(_Core, openai.OpenAI):
 
         @wraps(openai.OpenAI.__init__)
         def __init__(self, **options: Any) -> None:
-            _refuse_http_client(options.get("http_client"), SyncHttpxClientWrapper)
+            _refuse_http_client(options, SyncHttpxClientWrapper)
             super().__init__(**options)
             self._runner = loop_thread()
-            self._runner.at_exit(self._aclose_core)
+            self._runner.closers.append(self._aclose_core)
 
     @cached_property
     def chat(self) -> Chat:
@@ -209,12 +204,13 @@ class OpenAI(_Core, openai.OpenAI):
         options = self._ready(self._prepare_options(options))
         result = self._runner.run(self._send(options, stream, stream_cls))
         if stream:
-            return Stream(result, self._runner)
+            return Stream(result)
         return self._process_response(cast_to=cast_to, options=options, response=result,
                                       stream=False, stream_cls=stream_cls)
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._runner.forget(self._aclose_core)
+        if self._aclose_core in self._runner.closers:
+            self._runner.closers.remove(self._aclose_core)
         self._runner.run(self._aclose_core())
         super().close()

@@ -28,7 +28,7 @@ from .._transport.websocket import open_websocket
 from .._transport.websocket_link import WebSocketLink
 from ..types import responses as wire_responses
 
-__all__ = ["WIRE_EVENT_TYPES", "Reply", "Requester", "Sending", "StreamHandle",
+__all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle",
            "check_lifecycle", "decode_body", "decode_response_event", "lenient_accumulator",
            "new_requester", "open_chat", "open_link", "open_responses", "request",
            "timeout_of"]
@@ -70,33 +70,26 @@ class Sending:
         return RequestOptions(self.timeout, self.max_retries, headers, dict(query) or None)
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A non-streaming answer: status, headers and the raw body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 def new_requester(base_url: str) -> Requester:
     """A requester with no credentials of its own: the official headers carry them."""
     return Requester(base_url=base_url.rstrip("/"))
 
 
-async def request(requester: Requester, sending: Sending) -> Reply:
-    """Send a non-streaming request (core retries and errors); the raw answer."""
+async def request(requester: Requester, sending: Sending) -> tuple[int, dict[str, str], bytes]:
+    """Send a non-streaming request (core retries and errors): status, headers, raw body."""
     options = sending.options()
     response = await requester.send(sending.method, sending.path, options, body=sending.body)
     body = await read_json_body(response, requester.effective_timeout(options),
                                 requester.max_event_size)
-    return Reply(response.status, dict(response.headers), body)
+    return response.status, dict(response.headers), body
 
 
 async def open_chat(requester: Requester, sending: Sending) -> StreamHandle[Any]:
     """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet."""
+    accumulator = ChatCompletionAccumulator(  # the official helper's order and merging
+        content_done_first=True, chunks_only=True, finish_unfinished=False, official_merge=True)
     return await ChatCompletions(requester).open_stream(
-        dict(sending.body), sending.options(), ChatCompletionAccumulator())
+        dict(sending.body), sending.options(), accumulator)
 
 
 async def open_responses(requester: Requester, sending: Sending) -> StreamHandle[Any]:
@@ -120,9 +113,7 @@ async def open_responses(requester: Requester, sending: Sending) -> StreamHandle
 
 def lenient_accumulator() -> ResponseAccumulator:
     """For events that do not come from a core stream (a helper over another raw stream)."""
-    accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
-    check_lifecycle(accumulator)
-    return accumulator
+    return ResponseAccumulator(lenient_events=True, read_to_end=True, check_lifecycle=True)
 
 
 def check_lifecycle(accumulator: ResponseAccumulator) -> None:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 __all__ = ["LoopThread", "loop_thread"]
 
 _T = TypeVar("_T")
+_Closer = Callable[[], Coroutine[Any, Any, None]]
 
 
 class LoopThread:
@@ -29,30 +30,25 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.closers: list[_Closer] = []
+        """Run at interpreter exit (the sessions of clients never closed)."""
         self.stopped = False
         """Set at interpreter exit: a stream finalized later must not wait on this loop."""
-        self.thread = threading.Thread(target=self._main, name="oxide_rx-compat", daemon=True)
+        self.thread = threading.Thread(target=self.loop.run_forever, name="oxide_rx-compat",
+                                       daemon=True)
         self.thread.start()
-
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         """Run ``coro`` on the loop thread and wait for its result (or exception)."""
-        if threading.current_thread() is self.thread:
+        if threading.current_thread() is self.thread or self.stopped:
             coro.close()
-            raise RuntimeError("the synchronous client cannot be called from its own loop thread")
-        if self.stopped:  # interpreter exit: the loop may never answer again
-            coro.close()
-            raise RuntimeError("the oxide_rx.compat loop thread has stopped")
+            raise RuntimeError("the oxide_rx.compat loop thread cannot run this (stopped, or "
+                               "called from its own thread)")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result()
         except BaseException:
-            # KeyboardInterrupt while waiting: stop the work on the loop too.
-            future.cancel()
+            future.cancel()  # KeyboardInterrupt while waiting: stop the work on the loop too
             raise
 
     def call(self, function: Callable[[], None]) -> None:
@@ -63,29 +59,16 @@ class LoopThread:
 
         self.run(call())
 
-    def at_exit(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``closer()`` on the loop at interpreter exit (closes forgotten sessions)."""
-        self._closers.append(closer)
-
-    def forget(self, closer: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        if closer in self._closers:
-            self._closers.remove(closer)
-
     def _shutdown(self) -> None:
-        closers, self._closers = self._closers, []
-        self.stopped = True
-
         async def close_all() -> None:
-            for closer in closers:
+            for closer in self.closers:
                 with contextlib.suppress(Exception):  # at exit nobody is left to tell
                     await closer()
 
-        if closers and self.thread.is_alive():
-            future = asyncio.run_coroutine_threadsafe(close_all(), self.loop)
-            try:
-                future.result(timeout=5.0)
-            except Exception:
-                future.cancel()
+        if self.closers:
+            with contextlib.suppress(Exception):
+                self.run(asyncio.wait_for(close_all(), 5.0))
+        self.stopped = True
 
 
 _lock = threading.Lock()

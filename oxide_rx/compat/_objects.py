@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, cast, get_args, get_origin
 
 import msgspec
 import pydantic
@@ -52,8 +52,7 @@ def adapter(type_: Any) -> pydantic.TypeAdapter[Any]:
 
 
 def _discriminated(type_: Any) -> Any:
-    if is_type_alias_type(type_):
-        type_ = type_.__value__
+    type_ = type_.__value__ if is_type_alias_type(type_) else type_
     if not is_annotated_type(type_):
         return type_
     inner, *meta = get_args(type_)
@@ -79,6 +78,14 @@ def from_data(type_: Any, data: Any) -> Any:
         return construct(type_, data)
 
 
+def _fill(obj: Any, fields: dict[str, Any], extra: dict[str, Any], set_: set[str]) -> Any:
+    object.__setattr__(obj, "__dict__", fields)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    object.__setattr__(obj, "__pydantic_extra__", extra)
+    object.__setattr__(obj, "__pydantic_fields_set__", set_)
+    return obj
+
+
 def make(cls: type[_M], **values: Any) -> _M:
     """``cls`` with these field values as they are (the SDK's ``build`` without its
     per-field type walk): what a helper event is, its values being official objects already."""
@@ -86,12 +93,7 @@ def make(cls: type[_M], **values: Any) -> _M:
     if defaults is None:
         defaults = _defaults[cls] = {name: field_get_default(info)
                                      for name, info in cls.model_fields.items()}
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", {**defaults, **values})
-    object.__setattr__(obj, "__pydantic_private__", None)
-    object.__setattr__(obj, "__pydantic_extra__", {})
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    return obj
+    return cast(_M, _fill(cls.__new__(cls), {**defaults, **values}, {}, set(values)))
 
 
 def construct(type_: Any, value: Any) -> Any:
@@ -99,11 +101,12 @@ def construct(type_: Any, value: Any) -> Any:
     return builder(type_)(value)
 
 
-def builder(type_: Any, metadata: tuple[Any, ...] = ()) -> _Builder:
-    key = (type_, metadata) if metadata else type_
+def builder(type_: Any, meta: tuple[Any, ...] = ()) -> _Builder:
+    """The cached tolerant builder of ``type_`` (``meta``: its field's annotations)."""
+    key = (type_, meta) if meta else type_
     found = _builders.get(key)
     if found is None:
-        found = _builders[key] = _make_builder(type_, metadata)
+        found = _builders[key] = _make_builder(type_, meta)
     return found
 
 
@@ -111,27 +114,26 @@ def _keep(value: Any) -> Any:
     return value
 
 
-def _make_builder(type_: Any, metadata: tuple[Any, ...]) -> _Builder:
+def _make_builder(type_: Any, meta: tuple[Any, ...]) -> _Builder:
     original = None
     if is_type_alias_type(type_):
         original, type_ = type_, type_.__value__
-    meta = metadata
     if not meta and is_annotated_type(type_):
         type_, *rest = get_args(type_)
         meta = tuple(rest)
-    origin = get_origin(type_) or type_
-    args = get_args(type_)
+    origin, args = get_origin(type_) or type_, get_args(type_)
     if is_union(origin):
         return _union(original or type_, type_, meta, args)
-    if origin is dict:
-        return _mapped(dict, _lazy(args[1]) if len(args) > 1 else _keep)
+    if origin in (dict, list):
+        item = _lazy(args[-1]) if args else _keep
+        if origin is dict:
+            return lambda v: {k: item(x) for k, x in v.items()} if isinstance(v, Mapping) else v
+        return lambda v: [item(x) for x in v] if isinstance(v, list) else v
     if inspect.isclass(origin) and issubclass(origin, pydantic.BaseModel) \
             and get_origin(type_) is not Literal:
         return _model(type_)
-    if origin is list:
-        return _mapped(list, _lazy(args[0]) if args else _keep)
-    if origin is float:
-        return _float
+    if origin is float:  # an int stays an int unless float() keeps its value
+        return lambda v: float(v) if type(v) is int and float(v) == v else v
     return _datetime if type_ is datetime else _keep
 
 
@@ -154,15 +156,12 @@ def _union(whole: Any, union: Any, meta: tuple[Any, ...], args: tuple[Any, ...])
     variants = [_lazy(arg) for arg in args]
 
     def build(value: Any) -> Any:
-        if tag is not None and isinstance(value, Mapping):
-            variant = tagged.get(value.get(tag))  # type: ignore[arg-type]
-            if variant is not None:
-                # The SDK validates the whole union first; a tagged value can only validate as
-                # its tagged variant, so trying that one alone gives the same object, faster.
-                try:
-                    return adapter(variant).validate_python(value)
-                except pydantic.ValidationError:
-                    return construct(variant, value)
+        variant = tagged.get(cast(Any, value).get(tag)) if tag and isinstance(value, Mapping) \
+            else None
+        if variant is not None:
+            # The SDK validates the whole union first; a tagged value can only validate as
+            # its tagged variant, so trying that one alone gives the same object, faster.
+            return from_data_lax(variant, value)
         try:
             return adapter(whole).validate_python(value)
         except Exception:
@@ -177,18 +176,12 @@ def _union(whole: Any, union: Any, meta: tuple[Any, ...], args: tuple[Any, ...])
     return build
 
 
-def _mapped(kind: type, item: _Builder) -> _Builder:
-    if kind is dict:
-        return lambda value: ({k: item(v) for k, v in value.items()}
-                              if isinstance(value, Mapping) else value)
-    return lambda value: [item(v) for v in value] if isinstance(value, list) else value
-
-
-def _float(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        coerced = float(value)
-        return coerced if coerced == value else value
-    return value
+def from_data_lax(type_: Any, data: Any) -> Any:
+    """``type_`` validated as the SDK validates (not strict), else tolerantly built."""
+    try:
+        return adapter(type_).validate_python(data)
+    except pydantic.ValidationError:
+        return construct(type_, data)
 
 
 def _datetime(value: Any) -> Any:
@@ -199,45 +192,33 @@ def _datetime(value: Any) -> Any:
 
 
 def _model(cls: Any) -> _Builder:
+    """A model's builder: its field table (name, key, builder, default) made on first use."""
     table: list[tuple[str, str, _Builder, Any]] = []
-    names: set[str] = set()
     extra: list[_Builder] = []
-    filled: list[bool] = []
 
     def fill() -> None:
-        filled.append(True)
         for name, info in cls.model_fields.items():
             table.append((name, info.alias or name, _lazy(info.annotation, tuple(info.metadata)),
                           field_get_default(info)))
-            names.add(name)
         schema = cls.__pydantic_core_schema__
         inner = schema.get("schema", {}) if schema.get("type") == "model" else {}
         extras = inner.get("extras_schema") if inner.get("type") == "model-fields" else None
-        if extras and "cls" in extras:
-            extra.append(builder(extras["cls"]))
+        extra.append(builder(extras["cls"]) if extras and "cls" in extras else _keep)
 
     def new(values: Mapping[str, Any]) -> Any:
-        if not filled:
+        if not extra:
             fill()
-        obj = cls.__new__(cls)
         fields: dict[str, Any] = {}
         fields_set: set[str] = set()
         for name, key, build, default in table:
             if key not in values and name in values:
                 key = name  # populate_by_name, as the SDK allows
+            value = values.get(key)
+            fields[name] = _copy(default) if value is None else build(value)
             if key in values:
-                value = values[key]
-                fields[name] = build(value) if value is not None else _copy(default)
                 fields_set.add(name)
-            else:
-                fields[name] = _copy(default)
-        extra_build = extra[0] if extra else _keep
-        object.__setattr__(obj, "__dict__", fields)
-        object.__setattr__(obj, "__pydantic_private__", None)
-        object.__setattr__(obj, "__pydantic_extra__", {
-            k: extra_build(v) for k, v in values.items() if k not in names})
-        object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
-        return obj
+        return _fill(cls.__new__(cls), fields, {k: extra[0](v) for k, v in values.items()
+                                                if k not in fields}, fields_set)
 
     def build(value: Any) -> Any:
         if isinstance(value, list):

@@ -1,8 +1,9 @@
-"""The official resources whose ``stream()`` helpers run on the core's events.
+"""The official resources whose ``stream()`` helpers and ``responses.connect()`` run on the core.
 
-Each ``stream()`` *is* the official method (``super().stream(...)``: same signature, checks and
-request); only the stream behind its manager differs (:mod:`._chat_stream`,
-:mod:`._responses_stream`). Everything else on these resources is inherited unchanged.
+Each method *is* the official one (``super()``: same signature, checks and request); the
+manager it returns only changes class, so that entering it opens compat's helper stream over
+the core's events (:mod:`._chat_stream`, :mod:`._responses_stream`) or its socket
+(:mod:`._websocket`).
 """
 
 from __future__ import annotations
@@ -13,95 +14,84 @@ from typing import TYPE_CHECKING, Any
 from openai._compat import cached_property
 from openai.lib.streaming.chat import AsyncChatCompletionStreamManager, ChatCompletionStreamManager
 from openai.lib.streaming.responses import AsyncResponseStreamManager, ResponseStreamManager
-from openai.resources.chat import AsyncChat as _AsyncChat
-from openai.resources.chat import AsyncCompletions as _AsyncCompletions
-from openai.resources.chat import Chat as _Chat
-from openai.resources.chat import Completions as _Completions
-from openai.resources.responses import AsyncResponses as _AsyncResponses
-from openai.resources.responses import Responses as _Responses
+from openai.resources import chat, responses
 
 from ._chat_stream import AsyncCompatChatStream, CompatChatStream
 from ._responses_stream import AsyncCompatResponseStream, CompatResponseStream
 
-__all__ = ["AsyncChat", "AsyncCompletions", "AsyncResponses", "Chat", "Completions",
-           "Responses"]
+__all__ = ["AsyncChat", "AsyncResponses", "Chat", "Responses"]
+
+_CHAT = ("response_format", "input_tools")
+_RESPONSES = ("text_format", "input_tools", "starting_after")
 
 
-class _Adopted:
-    """A manager that takes over an official one's arguments (kept in its private,
-    name-mangled attributes) and opens another stream class behind ``with``."""
-
-    _prefix = ""
-
-    def __init__(self, official: Any, runner: Any = None) -> None:
-        vars(self).update(vars(official))
-        self._runner = runner
-
-    def _arg(self, name: str) -> Any:
-        return getattr(self, self._prefix + name)
-
-    def _opened(self, stream: Any) -> Any:
-        setattr(self, self._prefix + "stream", stream)  # what the official __exit__ closes
-        return stream
+def _private(manager: Any, name: str) -> str:
+    """The name of the official manager's private attribute ``name`` (name-mangled)."""
+    return f"_{type(manager).__mro__[1].__name__}__{name}"
 
 
-class _ChatManager(_Adopted, ChatCompletionStreamManager[Any]):
-    _prefix = "_ChatCompletionStreamManager__"
+def _opened(manager: Any, cls: type, request: Any, names: tuple[str, ...]) -> Any:
+    stream = cls(request, *(getattr(manager, _private(manager, name)) for name in names))
+    setattr(manager, _private(manager, "stream"), stream)  # what the official exit closes
+    return stream
 
+
+def _request(manager: Any) -> Any:
+    return getattr(manager, _private(manager, "api_request"))
+
+
+class _ChatManager(ChatCompletionStreamManager[Any]):
     def __enter__(self) -> Any:
-        return self._opened(CompatChatStream(
-            self._arg("api_request")(), self._arg("response_format"), self._arg("input_tools"),
-            self._runner))
+        return _opened(self, CompatChatStream, _request(self)(), _CHAT)
 
 
-class _AsyncChatManager(_Adopted, AsyncChatCompletionStreamManager[Any]):
-    _prefix = "_AsyncChatCompletionStreamManager__"
-
+class _AsyncChatManager(AsyncChatCompletionStreamManager[Any]):
     async def __aenter__(self) -> Any:
-        return self._opened(AsyncCompatChatStream(
-            await self._arg("api_request"), self._arg("response_format"),
-            self._arg("input_tools")))
+        return _opened(self, AsyncCompatChatStream, await _request(self), _CHAT)
 
 
-class _ResponseManager(_Adopted, ResponseStreamManager[Any]):
-    _prefix = "_ResponseStreamManager__"
-
+class _ResponseManager(ResponseStreamManager[Any]):
     def __enter__(self) -> Any:
-        return self._opened(CompatResponseStream(
-            self._arg("api_request")(), self._arg("text_format"), self._arg("input_tools"),
-            self._arg("starting_after"), self._runner))
+        return _opened(self, CompatResponseStream, _request(self)(), _RESPONSES)
 
 
-class _AsyncResponseManager(_Adopted, AsyncResponseStreamManager[Any]):
-    _prefix = "_AsyncResponseStreamManager__"
-
+class _AsyncResponseManager(AsyncResponseStreamManager[Any]):
     async def __aenter__(self) -> Any:
-        return self._opened(AsyncCompatResponseStream(
-            await self._arg("api_request"), self._arg("text_format"),
-            self._arg("input_tools"), self._arg("starting_after")))
+        return _opened(self, AsyncCompatResponseStream, await _request(self), _RESPONSES)
 
 
-class Completions(_Completions):
+def _as(manager: Any, cls: type) -> Any:
+    manager.__class__ = cls  # the official manager, entered the compat way
+    return manager
+
+
+def _connect(manager: Any, name: str) -> Any:
+    from . import _websocket  # it needs websockets (openai[realtime]), as the official does
+
+    return _as(manager, getattr(_websocket, name))
+
+
+class Completions(chat.Completions):
     """``client.chat.completions``: the official resource; ``stream()`` on the core's events."""
 
     if not TYPE_CHECKING:  # type checkers (and inspect.signature) see the official signature
 
-        @wraps(_Completions.stream)
+        @wraps(chat.Completions.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
-            return _ChatManager(super().stream(*args, **kwargs), self._client._runner)
+            return _as(super().stream(*args, **kwargs), _ChatManager)
 
 
-class AsyncCompletions(_AsyncCompletions):
+class AsyncCompletions(chat.AsyncCompletions):
     """``client.chat.completions`` of ``AsyncOpenAI``."""
 
     if not TYPE_CHECKING:
 
-        @wraps(_AsyncCompletions.stream)
+        @wraps(chat.AsyncCompletions.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
-            return _AsyncChatManager(super().stream(*args, **kwargs))
+            return _as(super().stream(*args, **kwargs), _AsyncChatManager)
 
 
-class Chat(_Chat):
+class Chat(chat.Chat):
     """``client.chat``."""
 
     @cached_property
@@ -109,7 +99,7 @@ class Chat(_Chat):
         return Completions(self._client)
 
 
-class AsyncChat(_AsyncChat):
+class AsyncChat(chat.AsyncChat):
     """``client.chat`` of ``AsyncOpenAI``."""
 
     @cached_property
@@ -117,37 +107,30 @@ class AsyncChat(_AsyncChat):
         return AsyncCompletions(self._client)
 
 
-class Responses(_Responses):
-    """``client.responses``: the official resource; ``stream()`` on the core's events."""
+class Responses(responses.Responses):
+    """``client.responses``: the official resource; ``stream()`` and ``connect()`` on the
+    core."""
 
     if not TYPE_CHECKING:
 
-        @wraps(_Responses.stream)
+        @wraps(responses.Responses.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
-            return _ResponseManager(super().stream(*args, **kwargs), self._client._runner)
+            return _as(super().stream(*args, **kwargs), _ResponseManager)
 
-        @wraps(_Responses.connect)
+        @wraps(responses.Responses.connect)
         def connect(self, *args: Any, **kwargs: Any) -> Any:
-            from ._websocket import ConnectionManager  # needs websockets, as officially
-
-            manager = super().connect(*args, **kwargs)
-            manager.__class__ = ConnectionManager  # the official one, on the core's socket
-            return manager
+            return _connect(super().connect(*args, **kwargs), "ConnectionManager")
 
 
-class AsyncResponses(_AsyncResponses):
+class AsyncResponses(responses.AsyncResponses):
     """``client.responses`` of ``AsyncOpenAI``."""
 
     if not TYPE_CHECKING:
 
-        @wraps(_AsyncResponses.stream)
+        @wraps(responses.AsyncResponses.stream)
         def stream(self, *args: Any, **kwargs: Any) -> Any:
-            return _AsyncResponseManager(super().stream(*args, **kwargs))
+            return _as(super().stream(*args, **kwargs), _AsyncResponseManager)
 
-        @wraps(_AsyncResponses.connect)
+        @wraps(responses.AsyncResponses.connect)
         def connect(self, *args: Any, **kwargs: Any) -> Any:
-            from ._websocket import AsyncConnectionManager
-
-            manager = super().connect(*args, **kwargs)
-            manager.__class__ = AsyncConnectionManager
-            return manager
+            return _connect(super().connect(*args, **kwargs), "AsyncConnectionManager")

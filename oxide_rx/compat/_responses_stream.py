@@ -31,9 +31,8 @@ from openai.types.responses import ParsedResponse, ResponseOutputItem, ResponseS
 import oxide_rx as ox
 
 from . import _core
-from ._loop import LoopThread
 from ._objects import from_data, from_json, make
-from ._streams import AsyncStream, Pipe, Stream, raise_error_frame
+from ._streams import AsyncStream, Pipe, Stream, amapped, mapped, raise_error_frame
 
 __all__ = ["AsyncCompatResponseStream", "CompatResponseStream", "ResponseEvents"]
 
@@ -185,26 +184,20 @@ def _items(items: list[Any] | None) -> list[Any]:
     return [from_data(ResponseOutputItem, item) for item in items or []]
 
 
-def _source(raw: Any) -> Any:
-    """Where a helper stream's items come from: compat's core stream, or (for a raw stream
-    that is not compat's) each official event through a core accumulator here."""
+def _setup(raw: Any, text_format: Any, input_tools: Any,
+           starting_after: Any) -> tuple[ResponseEvents, Pipe | None]:
+    """A helper stream's events, and its source: compat's core stream (``None``: a raw stream
+    that is not compat's, whose official events go through a core accumulator here)."""
     opened = getattr(raw, "_opened", None)
+    after = None if starting_after is None or isinstance(starting_after, Omit) \
+        else int(starting_after)
+    events = ResponseEvents(text_format, input_tools, after,
+                            None if opened is None else opened.request)
     if opened is None:
-        return None
+        return events, None
     accumulator = cast(Any, opened.core).accumulator
     _core.check_lifecycle(accumulator)  # before the stream starts: every event is checked
-    return Pipe(opened, None, capture(accumulator))
-
-
-def _starting_after(value: Any) -> int | None:
-    return None if value is None or isinstance(value, Omit) else int(value)
-
-
-def _events(raw: Any, text_format: Any, input_tools: Any,
-            starting_after: Any) -> ResponseEvents:
-    opened = getattr(raw, "_opened", None)
-    return ResponseEvents(text_format, input_tools, _starting_after(starting_after),
-                          None if opened is None else opened.request)
+    return events, Pipe(opened, None, capture(accumulator))
 
 
 class AsyncCompatResponseStream(AsyncResponseStream[Any]):
@@ -212,20 +205,10 @@ class AsyncCompatResponseStream(AsyncResponseStream[Any]):
 
     def __init__(self, raw: Any, text_format: Any, input_tools: Any,
                  starting_after: Any) -> None:
-        self._raw_stream = raw
-        self._response = raw.response
-        self._events = _events(raw, text_format, input_tools, starting_after)
-        self._iterator = self._stream(_source(raw))
-
-    async def _stream(self, pipe: Pipe | None) -> Any:
-        convert = self._events.convert
-        items = (_aforeign(self._raw_stream, _core.lenient_accumulator()) if pipe is None
-                 else pipe.aitems())
-        async for item in items:
-            for event in convert(item):
-                yield event
-        for event in self._events.flush():
-            yield event
+        self._raw_stream, self._response = raw, raw.response
+        self._events, pipe = _setup(raw, text_format, input_tools, starting_after)
+        items = _aforeign(raw, _core.lenient_accumulator()) if pipe is None else pipe.aitems()
+        self._iterator = amapped(items, self._events.convert, self._events.flush)
 
     async def close(self) -> None:
         if isinstance(self._raw_stream, AsyncStream):
@@ -242,19 +225,11 @@ class CompatResponseStream(ResponseStream[Any]):
     """The official blocking ``ResponseStream`` over the core's events."""
 
     def __init__(self, raw: Any, text_format: Any, input_tools: Any,
-                 starting_after: Any, runner: LoopThread) -> None:
-        self._raw_stream = raw
-        self._response = raw.response
-        self._events = _events(raw, text_format, input_tools, starting_after)
-        self._iterator = self._stream(_source(raw), runner)
-
-    def _stream(self, pipe: Pipe | None, runner: LoopThread) -> Any:
-        convert = self._events.convert
-        items = (_foreign(self._raw_stream, _core.lenient_accumulator()) if pipe is None
-                 else pipe.items(runner))
-        for item in items:
-            yield from convert(item)
-        yield from self._events.flush()
+                 starting_after: Any) -> None:
+        self._raw_stream, self._response = raw, raw.response
+        self._events, pipe = _setup(raw, text_format, input_tools, starting_after)
+        items = _foreign(raw, _core.lenient_accumulator()) if pipe is None else pipe.items()
+        self._iterator = mapped(items, self._events.convert, self._events.flush)
 
     def close(self) -> None:
         if isinstance(self._raw_stream, Stream):

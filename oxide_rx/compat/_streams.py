@@ -8,9 +8,8 @@ wants, and each official object is built from its event's raw payload when it is
 (:func:`._objects.from_json`), on the consumer's thread.
 
 How a stream ends is the official client's: the body ending without ``[DONE]`` ends the
-iteration quietly; a broken connection raises ``APIConnectionError``; a Chat Completions
-``{"error": ...}`` frame raises ``APIError``; Responses ``error`` / ``response.failed`` events
-are delivered as events (the official raw stream does not raise on them).
+iteration quietly; a broken connection raises ``APIConnectionError``; an ``{"error": ...}``
+frame raises ``APIError``; Responses ``response.failed`` events are delivered as events.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 import httpx2
@@ -28,12 +27,14 @@ import oxide_rx as ox
 
 from . import _core
 from ._errors import NotSupportedError, official_error
-from ._loop import LoopThread
+from ._loop import loop_thread
 from ._objects import from_json
 
-__all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "open_core_stream", "raise_error_frame"]
+__all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "amapped", "mapped", "open_core_stream",
+           "raise_error_frame"]
 
 _T = TypeVar("_T")
+_Convert = Callable[[Any], Iterable[Any]]
 _CLEAN_END = "The stream ended before"  # the core's truncation at a clean end of body
 
 
@@ -41,37 +42,27 @@ class Opened:
     """A core stream, opened (response head in) but not started, and what to build from it."""
 
     def __init__(self, core: _core.StreamHandle[Any], request: httpx2.Request,
-                 item_type: Any, kind: str) -> None:
-        self.core = core
-        self.request = request
-        self.item_type = item_type
-        self.kind = kind
-        """``"chat"`` or ``"responses"``."""
+                 item_type: Any, chat: bool) -> None:
+        self.core, self.request, self.item_type, self.chat = core, request, item_type, chat
+        self.wire = (ox.Chunk,) if chat else _core.WIRE_EVENT_TYPES
         self.response = httpx2.Response(200, headers=dict(core.headers), request=request)
 
-    def wire_types(self) -> tuple[type, ...]:
-        return (ox.Chunk,) if self.kind == "chat" else _core.WIRE_EVENT_TYPES
-
-    def build(self, event: Any) -> Any:
+    def build(self, event: Any) -> list[Any]:
         """The official object for a core wire event (``Chunk`` or a Responses event)."""
-        raw = event.raw
-        if raw is None:
-            raw = b"{}"
-        elif b'"error"' in raw:
+        raw = event.raw or b"{}"
+        if b'"error"' in raw:
             raise_error_frame(raw, self.request)
-        return from_json(self.item_type, raw)
+        return [from_json(self.item_type, raw)]
 
     def end_error(self, error: Exception | None) -> Exception | None:
         """What the official client raises where the core stream ended with ``error``."""
-        if error is None:
+        if error is None or (isinstance(error, ox.StreamTruncatedError)
+                             and str(error).startswith(_CLEAN_END)):
             return None
-        if isinstance(error, ox.StreamTruncatedError) and str(error).startswith(_CLEAN_END):
+        if isinstance(error, ox.ResponseFailedError) and not self.chat:
             return None
-        if self.kind == "responses" and isinstance(error, ox.ResponseFailedError):
-            return None
-        if isinstance(error, ox.OxideRxError):
-            return official_error(None, error, self.request)
-        return error
+        return official_error(None, error, self.request) \
+            if isinstance(error, ox.OxideRxError) else error
 
 
 def raise_error_frame(raw: bytes, request: httpx2.Request) -> None:
@@ -89,13 +80,12 @@ def raise_error_frame(raw: bytes, request: httpx2.Request) -> None:
 async def open_core_stream(requester: _core.Requester, sending: _core.Sending,
                            request: httpx2.Request, item_type: Any) -> Opened:
     """Open the core stream for an official streaming request."""
-    path = sending.path
-    if path == "/chat/completions" and sending.method == "POST":
-        return Opened(await _core.open_chat(requester, sending), request, item_type, "chat")
-    if path == "/responses" or (sending.method == "GET" and path.startswith("/responses/")):
-        core = await _core.open_responses(requester, sending)
-        return Opened(core, request, item_type, "responses")
-    raise NotSupportedError(f"oxide_rx.compat does not stream {sending.method} {path}")
+    path, method = sending.path, sending.method
+    if path == "/chat/completions" and method == "POST":
+        return Opened(await _core.open_chat(requester, sending), request, item_type, True)
+    if path == "/responses" or (method == "GET" and path.startswith("/responses/")):
+        return Opened(await _core.open_responses(requester, sending), request, item_type, False)
+    raise NotSupportedError(f"oxide_rx.compat does not stream {method} {path}")
 
 
 class Pipe:
@@ -106,9 +96,7 @@ class Pipe:
 
     def __init__(self, opened: Opened, keep: tuple[type, ...] | None,
                  capture: Callable[[Any], Any] | None = None) -> None:
-        self.opened = opened
-        self.keep = keep
-        self.capture = capture
+        self.opened, self.keep, self.capture = opened, keep, capture
         self.queue: deque[Any] = deque()
         self.end: tuple[Exception | None] | None = None
         self.waiter: asyncio.Future[None] | None = None
@@ -116,22 +104,17 @@ class Pipe:
 
     def _start(self) -> None:
         core = self.opened.core
-        core.events.subscribe(self._on_next, self._on_error, self._on_completed)
+        core.events.subscribe(self._on_next, self._on_end, lambda: self._on_end(None))
         core.start()
 
     def _on_next(self, event: Any) -> None:
-        keep = self.keep
-        if keep is None or isinstance(event, keep):
-            capture = self.capture
-            self.queue.append(event if capture is None else capture(event))
+        if self.keep is None or isinstance(event, self.keep):
+            self.queue.append(event if self.capture is None else self.capture(event))
             self._wake()
 
-    def _on_error(self, error: Exception | None) -> None:
+    def _on_end(self, error: Exception | None) -> None:
         self.end = (error,)
         self._wake()
-
-    def _on_completed(self) -> None:
-        self._on_error(None)
 
     def _wake(self) -> None:
         if self.signals is not None:
@@ -162,8 +145,9 @@ class Pipe:
         finally:
             await self.opened.core.aclose()
 
-    def items(self, runner: LoopThread) -> Iterator[Any]:
-        """The items, on a blocking consumer's thread (the core runs on ``runner``)."""
+    def items(self) -> Iterator[Any]:
+        """The items, on a blocking consumer's thread (the core runs on the loop thread)."""
+        runner = loop_thread()
         self.signals = signals = queue.SimpleQueue[None]()
         runner.call(self._start)
         items = self.queue
@@ -178,18 +162,31 @@ class Pipe:
                 runner.run(self.opened.core.aclose())
 
 
+async def amapped(items: AsyncIterator[Any], convert: _Convert,
+                  end: Callable[[], Iterable[Any]] = tuple) -> AsyncIterator[Any]:
+    """Each item's official objects, in order (``convert`` gives zero or more per item), then
+    those ``end()`` gives."""
+    async for item in items:
+        for out in convert(item):
+            yield out
+    for out in end():
+        yield out
+
+
+def mapped(items: Iterable[Any], convert: _Convert,
+           end: Callable[[], Iterable[Any]] = tuple) -> Iterator[Any]:
+    """:func:`amapped` for a blocking consumer."""
+    for item in items:
+        yield from convert(item)
+    yield from end()
+
+
 class AsyncStream(openai.AsyncStream[_T], Generic[_T]):
     """The official ``AsyncStream`` over a core stream (``async for chunk in stream``)."""
 
     def __init__(self, opened: Opened) -> None:  # no super(): there is no httpx body to read
-        self.response = opened.response
-        self._opened = opened
-        self._iterator = self._events(Pipe(opened, opened.wire_types()))
-
-    async def _events(self, pipe: Pipe) -> AsyncIterator[_T]:
-        build = self._opened.build
-        async for event in pipe.aitems():
-            yield build(event)
+        self.response, self._opened = opened.response, opened
+        self._iterator = amapped(Pipe(opened, opened.wire).aitems(), opened.build)
 
     async def close(self) -> None:
         """Close the response and release the connection."""
@@ -199,17 +196,10 @@ class AsyncStream(openai.AsyncStream[_T], Generic[_T]):
 class Stream(openai.Stream[_T], Generic[_T]):
     """The official blocking ``Stream`` over a core stream on the private loop thread."""
 
-    def __init__(self, opened: Opened, runner: LoopThread) -> None:  # no super(): see above
-        self.response = opened.response
-        self._opened = opened
-        self._runner = runner
-        self._iterator = self._events(Pipe(opened, opened.wire_types()))
-
-    def _events(self, pipe: Pipe) -> Iterator[_T]:
-        build = self._opened.build
-        for event in pipe.items(self._runner):
-            yield build(event)
+    def __init__(self, opened: Opened) -> None:  # no super(): see above
+        self.response, self._opened = opened.response, opened
+        self._iterator = mapped(Pipe(opened, opened.wire).items(), opened.build)
 
     def close(self) -> None:
         """Close the response and release the connection."""
-        self._runner.run(self._opened.core.aclose())
+        loop_thread().run(self._opened.core.aclose())
