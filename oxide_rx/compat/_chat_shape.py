@@ -90,6 +90,15 @@ class Shape:
                 if delta.model_extra:
                     accumulate_delta(state.delta_extras, deepcopy(delta.model_extra))
 
+    def steady(self, chunk: Any) -> bool:
+        """Whether stamping after this (one-choice, text-only) chunk changes nothing."""
+        choice = chunk.choices[0]
+        state = self.choices.get(choice.index)
+        return (self.chunks > 2 and state is not None and state.chunks > 2
+                and choice.delta.role is None and not choice.model_extra
+                and not choice.delta.model_extra
+                and set(chunk.model_extra or ()) <= {"obfuscation"})
+
     def stamp(self, snapshot: Any) -> None:
         keys = set(self.keys or ())
         if self.chunks > 1:

@@ -43,7 +43,7 @@ from openai.types.chat import ChatCompletionChunk, ParsedChatCompletion
 import oxide_rx as ox
 
 from ._chat_shape import Shape
-from ._objects import from_data, from_json, make
+from ._objects import from_data, make, parser
 from ._streams import Pipe, amapped, mapped
 
 __all__ = ["AsyncCompatChatStream", "ChatEvents", "CompatChatStream"]
@@ -58,10 +58,32 @@ def _pipe(raw: Any, response_format: Any, tools: list[Any]) -> Pipe:
                               if isinstance(fn, PydanticFunctionTool)}
     accumulator.response_format = response_format if inspect.isclass(response_format) else None
 
-    def with_snapshot(event: Any) -> Any:  # on the loop's thread: the completion then
-        return (event, accumulator.completion()) if isinstance(event, ox.Chunk) else event
+    seen: set[int] = set()
+
+    def with_snapshot(event: Any) -> Any:  # on the loop's thread: the state then
+        if not isinstance(event, ox.Chunk):
+            return event
+        chunk = event.chunk
+        if chunk.object != "chat.completion.chunk":
+            return event, None, None  # skipped by the official helper (and the core)
+        if len(chunk.choices) == 1 and _text_only(chunk, seen):
+            # The common chunk: the snapshot is the last one with this choice's text.
+            return event, None, accumulator.current_content(chunk.choices[0].index)
+        seen.update(choice.index for choice in chunk.choices)
+        return event, accumulator.completion(), None
 
     return Pipe(opened, None, with_snapshot)
+
+
+def _text_only(chunk: Any, seen: set[int]) -> bool:
+    """A chunk that adds text to a known choice, and nothing else the core keeps."""
+    choice = chunk.choices[0]
+    delta = choice.delta
+    return (choice.index in seen and delta.content is not None and chunk.usage is None
+            and choice.finish_reason is None and choice.logprobs is None
+            and delta.refusal is None and delta.tool_calls is None
+            and delta.function_call is None and delta.audio is None and chunk.moderation is None
+            and choice.content_filter_results is None)
 
 
 def _unencodable(obj: Any) -> None:
@@ -79,6 +101,7 @@ class ChatEvents:
         self.snapshot: Any = None
         self.skip = False
         self.shape = Shape()
+        self.parse = parser(ChatCompletionChunk)
         self.chunk: Any = None
 
     def convert(self, item: Any) -> list[Any]:
@@ -124,8 +147,8 @@ class ChatEvents:
             return self._logprobs(item.choice, None)
         return []
 
-    def _chunk(self, event: Any, completion: Any) -> list[Any]:
-        chunk = from_json(ChatCompletionChunk, event.raw or b"{}")
+    def _chunk(self, event: Any, completion: Any, text: str | None) -> list[Any]:
+        chunk = self.parse(event.raw or b"{}")
         # Azure's asynchronous-filter events are not chunks: the official helper skips them.
         self.skip = chunk.object != "chat.completion.chunk"
         self.chunk = chunk
@@ -134,6 +157,26 @@ class ChatEvents:
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
+        previous = self.snapshot
+        if completion is None:
+            snapshot = _with_text(previous, chunk.choices[0].index, text)
+        else:
+            snapshot = self._snapshot(completion)
+        snapshot.usage = chunk.usage  # the official snapshot has the latest chunk's
+        snapshot.system_fingerprint = chunk.system_fingerprint
+        self._partial(previous, snapshot)
+        if completion is not None or not self.shape.steady(chunk):
+            self.shape.stamp(snapshot)
+        self.snapshot = snapshot
+        for choice in chunk.choices if self.parseable else ():
+            if choice.finish_reason == "length":
+                raise LengthFinishReasonError(completion=snapshot)
+            if choice.finish_reason == "content_filter":
+                raise ContentFilterFinishReasonError(completion=snapshot)
+        return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=snapshot)]
+
+    def _snapshot(self, completion: Any) -> Any:
+        """The official snapshot's values from the core's completion."""
         data = msgspec.to_builtins(completion, enc_hook=_unencodable)
         data.pop("prompt_filter_results", None)
         for choice in data.setdefault("choices", []):
@@ -146,18 +189,7 @@ class ChatEvents:
             for call in message.get("tool_calls") or ():
                 call.pop("parsed_arguments", None)
                 call["function"].pop("parsed_arguments", None)
-        previous, snapshot = self.snapshot, from_data(ParsedChatCompletionSnapshot, data)
-        snapshot.usage = chunk.usage  # the official snapshot has the latest chunk's
-        snapshot.system_fingerprint = chunk.system_fingerprint
-        self._partial(previous, snapshot)
-        self.shape.stamp(snapshot)
-        self.snapshot = snapshot
-        for choice in chunk.choices if self.parseable else ():
-            if choice.finish_reason == "length":
-                raise LengthFinishReasonError(completion=snapshot)
-            if choice.finish_reason == "content_filter":
-                raise ContentFilterFinishReasonError(completion=snapshot)
-        return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=snapshot)]
+        return from_data(ParsedChatCompletionSnapshot, data)
 
     def _partial(self, previous: Any, snapshot: Any) -> None:
         """``parsed`` so far: structured output, and strict tools' arguments."""
@@ -240,6 +272,18 @@ def _check_calls(choice: Any, message: Any) -> None:
         if not isinstance(call["index"], int):
             raise TypeError("Unexpected, list delta entry `index` value is not an integer; "
                             f"{call['index']}")
+
+
+def _with_text(previous: Any, index: int, text: Any) -> Any:
+    """A copy of ``previous`` whose choice ``index`` has the message text ``text``."""
+    snapshot = previous.model_copy()
+    snapshot.choices = choices = list(previous.choices)
+    for position, choice in enumerate(choices):
+        if choice.index == index:
+            choices[position] = choice = choice.model_copy()
+            choice.message = choice.message.model_copy()
+            choice.message.content = text
+    return snapshot
 
 
 def _find(snapshot: Any, index: int) -> Any:

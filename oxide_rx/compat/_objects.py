@@ -32,7 +32,7 @@ from openai._models import _build_discriminated_union_meta
 from openai._utils import is_annotated_type, is_type_alias_type
 from openai._utils._compat import is_union, parse_datetime
 
-__all__ = ["construct", "from_data", "from_json", "make"]
+__all__ = ["construct", "from_data", "from_json", "make", "parser"]
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
 _Builder = Callable[[Any], Any]
@@ -68,6 +68,20 @@ def from_json(type_: Any, raw: bytes | str) -> Any:
         return adapter(type_).validate_json(raw, strict=True)
     except pydantic.ValidationError:
         return construct(type_, _decode(raw))
+
+
+def parser(type_: Any) -> Callable[[bytes | str], Any]:
+    """:func:`from_json` for one type, its validator looked up once (hashing a typing alias
+    such as ``ResponseStreamEvent`` costs more than validating a small event)."""
+    validate = adapter(type_).validate_json
+
+    def parse(raw: bytes | str) -> Any:
+        try:
+            return validate(raw, strict=True)
+        except pydantic.ValidationError:
+            return construct(type_, _decode(raw))
+
+    return parse
 
 
 def from_data(type_: Any, data: Any) -> Any:

@@ -31,11 +31,12 @@ from openai.types.responses import ParsedResponse, ResponseOutputItem, ResponseS
 import oxide_rx as ox
 
 from . import _core
-from ._objects import from_data, from_json, make
+from ._objects import from_data, make, parser
 from ._streams import AsyncStream, Pipe, Stream, amapped, mapped, raise_error_frame
 
 __all__ = ["AsyncCompatResponseStream", "CompatResponseStream", "ResponseEvents"]
 
+_WIRE = frozenset(_core.WIRE_EVENT_TYPES)
 _BACKFILLED = frozenset({"response.created", "response.queued", "response.in_progress",
                          "response.failed", "response.incomplete", "response.completed"})
 _WITH_ITEMS = frozenset({"response.failed", "response.incomplete"})
@@ -105,10 +106,9 @@ class ResponseEvents:
 
     def __init__(self, text_format: Any, input_tools: Any, starting_after: int | None,
                  request: Any) -> None:
-        self.request = request
-        self.text_format = text_format
-        self.input_tools = input_tools
+        self.request, self.text_format, self.input_tools = request, text_format, input_tools
         self.starting_after = starting_after
+        self.parse = parser(ResponseStreamEvent)
         self.completed: ParsedResponse[Any] | None = None
         self.pending: Any = None
         """A delta waiting for the core helper event that carries its snapshot."""
@@ -122,7 +122,7 @@ class ResponseEvents:
                     else item.arguments_snapshot
                 out.append(_rebuild(pending, snapshot=snapshot))
             return self._after(out)
-        if not isinstance(item, (tuple, *_core.WIRE_EVENT_TYPES)):
+        if type(item) is not tuple and type(item) not in _WIRE:
             return out  # other core helper events: nothing official to add
         if self.pending is not None:  # a delta the core did not take (it did not match)
             out.append(self.pending)
@@ -131,7 +131,7 @@ class ResponseEvents:
         raw = event.raw or b"{}"
         if b'"error"' in raw:
             raise_error_frame(raw, self.request)
-        official: Any = from_json(ResponseStreamEvent, raw)
+        official: Any = self.parse(raw)
         kind = official.type
         if kind in _SNAPSHOTS:
             self.pending = official

@@ -28,7 +28,7 @@ import oxide_rx as ox
 from . import _core
 from ._errors import NotSupportedError, official_error
 from ._loop import loop_thread
-from ._objects import from_json
+from ._objects import parser
 
 __all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "amapped", "mapped", "open_core_stream",
            "raise_error_frame"]
@@ -43,8 +43,9 @@ class Opened:
 
     def __init__(self, core: _core.StreamHandle[Any], request: httpx2.Request,
                  item_type: Any, chat: bool) -> None:
-        self.core, self.request, self.item_type, self.chat = core, request, item_type, chat
-        self.wire = (ox.Chunk,) if chat else _core.WIRE_EVENT_TYPES
+        self.core, self.request, self.chat = core, request, chat
+        self.parse = parser(item_type)
+        self.wire = frozenset((ox.Chunk,) if chat else _core.WIRE_EVENT_TYPES)
         self.response = httpx2.Response(200, headers=dict(core.headers), request=request)
 
     def build(self, event: Any) -> list[Any]:
@@ -52,7 +53,7 @@ class Opened:
         raw = event.raw or b"{}"
         if b'"error"' in raw:
             raise_error_frame(raw, self.request)
-        return [from_json(self.item_type, raw)]
+        return [self.parse(raw)]
 
     def end_error(self, error: Exception | None) -> Exception | None:
         """What the official client raises where the core stream ended with ``error``."""
@@ -90,11 +91,11 @@ async def open_core_stream(requester: _core.Requester, sending: _core.Sending,
 
 class Pipe:
     """Core events for one consumer, subscribed on the loop's thread and taken on the
-    consumer's. ``keep`` selects the events (``None``: all); ``capture`` (on the loop's
+    consumer's. ``keep`` selects the events by class (``None``: all); ``capture`` (on the loop's
     thread) replaces each by what the consumer needs of that moment (a helper stream pairs an
     event with the accumulator's state)."""
 
-    def __init__(self, opened: Opened, keep: tuple[type, ...] | None,
+    def __init__(self, opened: Opened, keep: frozenset[type] | None,
                  capture: Callable[[Any], Any] | None = None) -> None:
         self.opened, self.keep, self.capture = opened, keep, capture
         self.queue: deque[Any] = deque()
@@ -108,7 +109,7 @@ class Pipe:
         core.start()
 
     def _on_next(self, event: Any) -> None:
-        if self.keep is None or isinstance(event, self.keep):
+        if self.keep is None or type(event) in self.keep:
             self.queue.append(event if self.capture is None else self.capture(event))
             self._wake()
 
