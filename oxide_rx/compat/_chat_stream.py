@@ -43,7 +43,7 @@ from openai.types.chat import ChatCompletionChunk, ParsedChatCompletion
 import oxide_rx as ox
 
 from ._chat_shape import Shape
-from ._objects import from_data, make, parser
+from ._objects import from_data, make, parser, shallow
 from ._streams import Pipe, amapped, mapped
 
 __all__ = ["AsyncCompatChatStream", "ChatEvents", "CompatChatStream"]
@@ -276,14 +276,11 @@ def _check_calls(choice: Any, message: Any) -> None:
 
 def _with_text(previous: Any, index: int, text: Any) -> Any:
     """A copy of ``previous`` whose choice ``index`` has the message text ``text``."""
-    snapshot = previous.model_copy()
-    snapshot.choices = choices = list(previous.choices)
+    choices = list(previous.choices)
     for position, choice in enumerate(choices):
         if choice.index == index:
-            choices[position] = choice = choice.model_copy()
-            choice.message = choice.message.model_copy()
-            choice.message.content = text
-    return snapshot
+            choices[position] = shallow(choice, message=shallow(choice.message, content=text))
+    return shallow(previous, choices=choices)
 
 
 def _find(snapshot: Any, index: int) -> Any:
