@@ -7,8 +7,9 @@ it is committed) and its ``tests/lib/chat/`` files and the non-WebSocket files o
 official client), once with ``official/swap_plugin.py`` pointing their clients at
 ``oxide_rx.compat``. Every test that passes with the official client must pass with compat.
 (Some of their tests fail with the official client too: snapshot files the sdist does not ship,
-tests for providers; they are not counted.) WebSocket tests are left out: ``responses.connect``
-is not part of compat yet.
+tests for providers; they are not counted.) The WebSocket files are not run here: compat's
+``responses.connect()`` is compared with the official one in
+``tests/websocket/test_compat_connect.py``.
 """
 
 from __future__ import annotations
