@@ -21,6 +21,7 @@ from ._client.websocket import ResponsesWebSocket
 from ._core.chat import ChatCompletionAccumulator
 from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator
+from ._core.tools import Tool, tool
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -46,6 +47,7 @@ from ._transport.timeouts import Timeout
 from ._version import __version__
 from .events import (
     ChatEvent,
+    ChatRunEvent,
     Chunk,
     ContentDelta,
     ContentDone,
@@ -58,8 +60,11 @@ from .events import (
     RefusalDelta,
     RefusalDone,
     ResponseEvent,
+    ResponseRunEvent,
     ToolCallDelta,
     ToolCallDone,
+    ToolResult,
+    ToolStarted,
     Usage,
 )
 from .operators import from_aiohttp, from_async_iterable
@@ -73,6 +78,7 @@ __all__ = [
     "BadRequestError",
     "ChatCompletionAccumulator",
     "ChatEvent",
+    "ChatRunEvent",
     "ChatStream",
     "Chunk",
     "ConflictError",
@@ -96,6 +102,7 @@ __all__ = [
     "ResponseAccumulator",
     "ResponseEvent",
     "ResponseFailedError",
+    "ResponseRunEvent",
     "ResponseStream",
     "ResponsesWebSocket",
     "SSEError",
@@ -103,8 +110,11 @@ __all__ = [
     "StreamMetrics",
     "StreamTruncatedError",
     "Timeout",
+    "Tool",
     "ToolCallDelta",
     "ToolCallDone",
+    "ToolResult",
+    "ToolStarted",
     "UnprocessableEntityError",
     "Usage",
     "__version__",
@@ -112,5 +122,6 @@ __all__ = [
     "from_async_iterable",
     "operators",
     "ops",
+    "tool",
     "ui",
 ]

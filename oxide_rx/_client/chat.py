@@ -10,6 +10,7 @@ import msgspec
 
 from .._core.chat import ChatCompletionAccumulator
 from .._core.schema import apply_response_format
+from .._core.tools import prepare_tools
 from .._exceptions import DecodeError
 from .._stream.streams import ChatStream
 from .._transport.requester import Requester, RequestOptions
@@ -36,17 +37,19 @@ class ChatCompletions:
         ``response_format`` may be a msgspec Struct or pydantic model class: the request then
         asks for its strict JSON schema and ``ContentDone.parsed`` holds an instance.
         ``tool_types`` maps a function name to its argument type for
-        ``ToolCallDone.parsed_arguments``. Per-request options: ``timeout``, ``max_retries``,
-        ``extra_headers``, ``extra_query``, ``extra_body``. HTTP errors (after retries) raise
-        here, before any event.
+        ``ToolCallDone.parsed_arguments``; ``tools`` may hold :func:`oxide_rx.tool` tools,
+        whose arguments parse into their types by themselves. Per-request options:
+        ``timeout``, ``max_retries``, ``extra_headers``, ``extra_query``, ``extra_body``. HTTP
+        errors (after retries) raise here, before any event.
 
         >>> stream = await client.chat.completions.create_stream(     # doctest: +SKIP
         ...     model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
         """
         options = split_request_options(params)
         response_format = apply_response_format(params)
+        typed = {name: t.arguments_type for name, t in prepare_tools(params, "chat").items()}
         accumulator = ChatCompletionAccumulator(
-            response_format=response_format, tool_types=tool_types
+            response_format=response_format, tool_types={**typed, **(tool_types or {})}
         )
         return await self.open_stream(params, options, accumulator)
 
@@ -72,6 +75,7 @@ class ChatCompletions:
         """
         options = split_request_options(params)
         params.pop("stream", None)
+        prepare_tools(params, "chat")
         body = await self._requester.request_json("POST", "/chat/completions", options,
                                                   body=params)
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
+from .._core.tools import prepare_tools
 from .._stream.streams import ResponseStream
 from .._transport.requester import Requester, RequestOptions
 from .._transport.resuming import DEFAULT_MAX_RESUMES, ResumingFeed
@@ -39,7 +40,8 @@ class Responses:
         ``GET /responses/{id}?stream=true&starting_after=N`` (at once after a connection that
         made progress, then with backoff, at most ``max_resumes`` reconnections in a row
         without progress) and subscribers see every event once, in order. ``text_format`` may
-        be a msgspec Struct or pydantic model class (``ContentDone.parsed``).
+        be a msgspec Struct or pydantic model class (``ContentDone.parsed``); ``tools`` may
+        hold :func:`oxide_rx.tool` tools (their arguments parse into their types).
 
         >>> stream = await client.responses.create_stream(  # doctest: +SKIP
         ...     model="gpt-5.4-mini", input="Hi")
@@ -47,7 +49,9 @@ class Responses:
         """
         options = split_request_options(params)
         text_format = apply_text_format(params)
-        accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
+        typed = {name: t.arguments_type for name, t in prepare_tools(params, "responses").items()}
+        accumulator = ResponseAccumulator(text_format=text_format,
+                                          tool_types={**typed, **(tool_types or {})})
         return await self.open_stream(params, options, accumulator, max_resumes=max_resumes)
 
     async def open_stream(
@@ -161,6 +165,7 @@ class Responses:
         """
         options = split_request_options(params)
         params.pop("stream", None)
+        prepare_tools(params, "responses")
         apply_text_format(params)
         body = await self._requester.request_json("POST", "/responses", options, body=params)
         return decode_response(body)

@@ -300,6 +300,34 @@ class PartialJSONParser:
         return value
 
     @property
+    def settled(self) -> int:
+        """How many leading entries of the root object (keys) or array (elements) are final.
+
+        Every entry but the last one of an open root is final; the last one is too unless it
+        is a string still arriving or a container still open. O(1): what typed partial views
+        ("the fields complete so far") are built from.
+
+        >>> parser = PartialJSONParser()
+        >>> _ = parser.feed('{"a": 1, "b": "x')
+        >>> parser.settled
+        1
+        >>> _ = parser.feed('y", "c": [')
+        >>> parser.settled
+        2
+        """
+        root = self._root
+        if not isinstance(root, dict | list):
+            return 0
+        count = len(root)
+        if self._complete or not count:
+            return count
+        # After an error the state no longer says whether the last entry had closed: leave
+        # it out (a shorter prefix is still a true one).
+        if len(self._stack) > 1 or self._state == _STRING or self._state == _FAILED:
+            return count - 1
+        return count
+
+    @property
     def complete(self) -> bool:
         """Whether the top-level value has closed (its final value is then ``value``).
 
