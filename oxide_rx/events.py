@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 import msgspec
 from msgspec.structs import force_setattr
 
-from oxide_rx._core.partial import Parsed, PartialDocument, parse_once
+from oxide_rx._core.partial import PartialDocument, Reading, parse_once
 from oxide_rx._core.text import TextBuffer
 from oxide_rx.types import chat, responses
 
@@ -134,19 +134,27 @@ def _text_so_far(self: Any) -> str:
     return self._buffer.text(self._length)  # type: ignore[no-any-return]
 
 
-def _parsed_so_far(self: Any) -> Parsed:
-    """The partial value as of this event, computed on the first read and kept (a second
-    reader of the event, or a later read, gets the same value)."""
-    parsed: Parsed | None = self._parsed
-    if parsed is None:
-        document: PartialDocument | None = self._document
+def _parsed_so_far(self: Any) -> Reading:
+    """The partial value as of this event: parsed on the first read, kept on the event for
+    later reads (see :mod:`oxide_rx._core.partial` for what a later read gives)."""
+    reading: Reading | None = self._parsed
+    document: PartialDocument | None = self._document
+    if reading is None:
         buffer: TextBuffer = self._buffer
         if document is None:
-            parsed = parse_once(buffer.text(self._length))
+            value, error = parse_once(buffer.text(self._length))
+            reading = (value, error, None)
         else:
-            parsed = document.value_at(self._length, buffer)
-        force_setattr(self, "_parsed", parsed)
-    return parsed
+            reading = document.read(self._length, buffer)
+    elif document is not None:
+        again = document.again(self._length, reading)
+        if again is reading:
+            return reading
+        reading = again
+    else:
+        return reading
+    force_setattr(self, "_parsed", reading)
+    return reading
 
 
 def _parsed_value(self: Any) -> Any:
@@ -178,7 +186,7 @@ def _lazy(
         text_field: property(_text_so_far),
     }
     if parsed is not None:
-        annotations |= {"_document": "PartialDocument | None", "_parsed": "Parsed | None"}
+        annotations |= {"_document": "PartialDocument | None", "_parsed": "Reading | None"}
         namespace |= {
             "_document": None,
             "_parsed": None,
@@ -227,8 +235,8 @@ class ContentDelta(Event, frozen=True, gc=False):
         (same fields, each optional) holding the fields complete so far, ``None`` for the
         rest. ``None`` on other streams (and on events built by hand).
 
-        A typed view changes only when a field completes; it never changes after the event
-        (see :mod:`oxide_rx._core.partial`). The final instance is ``ContentDone.parsed``.
+        A typed view is immutable and is rebuilt only when a field completes, so reading it
+        after every delta is O(1). The final instance is ``ContentDone.parsed``.
         """
         return None
 
@@ -291,14 +299,19 @@ class ReasoningDone(Event, frozen=True, gc=False):
 class ToolCallDelta(Event, frozen=True, gc=False):
     """A fragment of a function call's arguments.
 
-    ``arguments_snapshot`` is the argument text so far; ``parsed_arguments`` its partial JSON
-    value as of this event (``None`` until something parseable has arrived), parsed
-    incrementally on a stream: reading it after every delta costs each delta once. With an
-    argument type registered for the tool (``tool_types``, or a tool from :func:`oxide_rx.tool`)
-    it is that type's partial class holding the arguments complete so far.
-    ``arguments_error`` says why the arguments are not valid JSON (never raised). ``call_id``
-    is the id to answer the call with (chat: ``tool_calls[].id``; Responses: the item's
-    ``call_id``, not the item id).
+    ``arguments_snapshot`` is the argument text so far. ``parsed_arguments`` is its partial
+    JSON value as of this event (``None`` until something parseable has arrived): strings in
+    progress show, numbers and ``true``/``false``/``null`` once complete, never a wrong value.
+    On a stream it is parsed incrementally, so reading it after every delta costs each delta
+    once, however long the arguments. Read in order it is the parser's *live* value, which
+    grows as later deltas are read: ``copy.deepcopy`` it to keep it. Read again later, the
+    event gives its value as it was (details: :mod:`oxide_rx._core.partial`). With an argument
+    type registered for the tool (``tool_types``, or a tool from :func:`oxide_rx.tool`) it is
+    instead an instance of that type's partial class: the arguments complete so far, the
+    others ``None`` (immutable). ``arguments_error`` says why the arguments are not valid JSON
+    (or a complete argument does not validate); it is never raised. ``call_id`` is the id to
+    answer the call with (chat: ``tool_calls[].id``; Responses: the item's ``call_id``, not
+    the item id).
 
     >>> ToolCallDelta(index=0, call_id="call_1", name="get_weather",
     ...               arguments_delta='"Par', arguments_snapshot='{"city": "Par').parsed_arguments

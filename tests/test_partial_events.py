@@ -89,33 +89,48 @@ def test_a_value_read_in_any_order_is_the_value_as_of_its_length(text: str, rng:
         document.append(piece)
         lengths.append(len(buffer))
     final = json.loads(text)
-    order = lengths[:]
+    readings: dict[int, Any] = {}
+    order = lengths * 2  # every event read twice, in a random order
     rng.shuffle(order)
-    seen: dict[int, Any] = {}
     for length in order:
-        value, error = document.value_at(length, buffer)
+        if length in readings:
+            readings[length] = document.again(length, readings[length])
+        else:
+            readings[length] = document.read(length, buffer)
+        value, error, _ = readings[length]
         assert error is None
-        assert value == parse_once(text[:length])[0]
-        seen[length] = copy.deepcopy(value)
+        assert value == parse_once(text[:length])[0]  # as of the event, read when it is read
         if value is not None:
             assert_prefix_of(value, final)
-    for length in lengths:  # nothing handed out earlier has changed since
-        assert document.value_at(length, buffer)[0] == seen[length]
+    document.read(len(text), buffer)
+    for length in lengths:  # later still: every event answers as of itself
+        assert document.again(length, readings[length])[0] == parse_once(text[:length])[0]
 
 
 def test_reading_in_order_parses_each_delta_once() -> None:
     document, buffer = PartialDocument(), TextBuffer()
     text = json.dumps({"rows": [{"id": i, "name": f"row {i}"} for i in range(300)]})
-    examined = []
     for start in range(0, len(text), 4):
         piece = text[start:start + 4]
         buffer.append(piece)
         document.append(piece)
-        document.value_at(len(buffer), buffer)
-        examined.append(document._parser.chars_examined)
-    # Each read parses only what arrived since the last one (plus a cut token's few chars).
-    assert examined[-1] <= len(text) + 11 * len(examined)
-    assert document.value_at(len(buffer), buffer) == (json.loads(text), None)
+        document.read(len(buffer), buffer)
+    # Each read parsed only what arrived since the last one (plus a cut token's few chars).
+    deltas = len(range(0, len(text), 4))
+    assert document._parser.chars_examined <= len(text) + 11 * deltas
+    assert document.read(len(buffer), buffer)[:2] == (json.loads(text), None)
+
+
+def test_a_value_read_live_grows_and_a_second_read_is_as_of_its_event() -> None:
+    document, buffer = PartialDocument(), TextBuffer()
+    for piece in ['{"a": [1, 2', "]", ', "b": "xy', 'z"}']:
+        buffer.append(piece)
+        document.append(piece)
+    first = document.read(11, buffer)
+    assert first[0] == {"a": [1]}
+    document.read(len(buffer), buffer)
+    assert first[0] == {"a": [1, 2], "b": "xyz"}  # the live value, documented
+    assert document.again(11, first)[0] == {"a": [1]}  # the event itself: as of then
 
 
 def test_the_helper_parses_partial_json_once() -> None:
@@ -137,18 +152,22 @@ def test_parsed_arguments_grow_to_the_final_arguments(name: str) -> None:
     assert finals
     for key, deltas in calls_of(events).items():
         final = json.loads(finals[key])
-        values = [event.parsed_arguments for event in deltas]  # read after the whole stream
-        assert values[-1] == final
-        for event, value in zip(deltas, values, strict=True):
+        values = []
+        for event in deltas:  # read in order, after the whole stream
+            value = copy.deepcopy(event.parsed_arguments)
             assert event.arguments_error is None
             assert value == parse_partial_json(event.arguments_snapshot)
             if value is not None:
                 assert_prefix_of(value, final)
+            values.append(value)
+        assert values[-1] == final
+        # Read again, each event still answers as of itself.
+        assert [event.parsed_arguments for event in deltas] == values
 
 
 @needs_shared
-def test_events_read_in_order_give_the_same_values_as_read_at_the_end() -> None:
-    in_order = [e.parsed_arguments for e in chat_events("chat-tool-calls-parallel")
+def test_events_read_backwards_give_the_values_read_in_order() -> None:
+    in_order = [copy.deepcopy(e.parsed_arguments) for e in chat_events("chat-tool-calls-parallel")
                 if isinstance(e, ox.ToolCallDelta)]
     events = [e for e in chat_events("chat-tool-calls-parallel") if isinstance(e, ox.ToolCallDelta)]
     backwards = [e.parsed_arguments for e in reversed(events)][::-1]
@@ -213,7 +232,7 @@ def test_invalid_arguments_are_reported_on_the_event() -> None:
         events += acc.handle_chunk(CHUNK_DECODER.decode(json.dumps(chunk)))
     first, second = (e for e in events if isinstance(e, ox.ToolCallDelta))
     assert (first.parsed_arguments, first.arguments_error) == ({"a": 1}, None)
-    assert second.parsed_arguments == {"a": 1}
+    assert second.parsed_arguments == {"a": 1}  # what was parsed before the error
     assert second.arguments_error == (
         "Expecting property name enclosed in double quotes at char 9")
 
@@ -274,7 +293,7 @@ async def test_parsed_arguments_over_sse(client: ox.OpenAI, server: MockServer) 
     server.enqueue(Scenario.tool_calls([("forecast", arguments)]))
     stream = await client.chat.completions.create_stream(model="m", messages=[])
     values = []
-    stream.on(ox.ToolCallDelta, lambda e: values.append(e.parsed_arguments))
+    stream.on(ox.ToolCallDelta, lambda e: values.append(copy.deepcopy(e.parsed_arguments)))
     await stream.until_done()
     assert values[-1] == arguments
     for value in values:
