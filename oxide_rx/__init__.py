@@ -17,11 +17,13 @@ from __future__ import annotations
 from . import operators, ui
 from . import operators as ops
 from ._client.client import OpenAI
+from ._client.tool_runner import ToolRun
+from ._client.tool_runs import ChatToolRun, ResponseToolRun
 from ._client.websocket import ResponsesWebSocket
 from ._core.chat import ChatCompletionAccumulator
 from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator
-from ._core.tools import Tool, tool
+from ._core.tools import Tool, ToolRunError, tool
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -80,6 +82,7 @@ __all__ = [
     "ChatEvent",
     "ChatRunEvent",
     "ChatStream",
+    "ChatToolRun",
     "Chunk",
     "ConflictError",
     "ContentDelta",
@@ -104,6 +107,7 @@ __all__ = [
     "ResponseFailedError",
     "ResponseRunEvent",
     "ResponseStream",
+    "ResponseToolRun",
     "ResponsesWebSocket",
     "SSEError",
     "StreamHandle",
@@ -114,6 +118,8 @@ __all__ = [
     "ToolCallDelta",
     "ToolCallDone",
     "ToolResult",
+    "ToolRun",
+    "ToolRunError",
     "ToolStarted",
     "UnprocessableEntityError",
     "Usage",

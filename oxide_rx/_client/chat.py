@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -16,6 +16,14 @@ from .._stream.streams import ChatStream
 from .._transport.requester import Requester, RequestOptions
 from ..types.chat import COMPLETION_DECODER, ChatCompletion
 from .options import split_request_options
+from .tool_runner import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_TOOL_TIMEOUT,
+    Approve,
+    ToolErrorPolicy,
+)
+from .tool_runs import ChatToolRun
 
 __all__ = ["Chat", "ChatCompletions"]
 
@@ -66,6 +74,40 @@ class ChatCompletions:
         feed = await requester.open_sse("POST", "/chat/completions", options, body=params)
         return ChatStream(feed, accumulator, idle_timeout=requester.effective_timeout(options).idle,
                           started_at=started)
+
+    def run_tools(
+        self,
+        *,
+        tools: Sequence[Any],
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        on_tool_error: ToolErrorPolicy = "report",
+        approve: Approve | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+        **params: Any,
+    ) -> ChatToolRun:
+        """Stream, run the tools the model calls, send their results, until it answers.
+
+        ``tools``: functions (made into tools with :func:`oxide_rx.tool`), :class:`~oxide_rx.Tool`
+        s, and other tool entries the API runs itself (passed as they are). Each round is a
+        streamed request; each tool starts the moment its call's arguments close as JSON,
+        while the model streams the later calls, and the results go back in the next round,
+        until the model answers without tools. ``max_rounds`` bounds the requests;
+        ``tool_timeout`` (seconds) each tool call; ``on_tool_error``: ``"report"`` sends a
+        tool's exception to the model as an error result, ``"raise"`` stops the run with
+        :class:`~oxide_rx.ToolRunError`; ``approve(name, arguments)`` (sync or async, within
+        ``approval_timeout``) may refuse a call. Other parameters are the request's, sent
+        every round. Returns the run, not started: subscribe, then start it.
+
+        >>> run = client.chat.completions.run_tools(                         # doctest: +SKIP
+        ...     model="gpt-4o-mini", tools=[get_weather],
+        ...     messages=[{"role": "user", "content": "Weather in Paris and Tokyo?"}])
+        >>> run.on(ox.ToolStarted, print)                                    # doctest: +SKIP
+        >>> completion = await run.final_completion()                        # doctest: +SKIP
+        """
+        return ChatToolRun(self.create_stream, params, tools, max_rounds=max_rounds,
+                           tool_timeout=tool_timeout, on_tool_error=on_tool_error,
+                           approve=approve, approval_timeout=approval_timeout)
 
     async def create(self, **params: Any) -> ChatCompletion:
         """A non-streaming completion.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._core.responses import ResponseAccumulator
@@ -16,6 +16,14 @@ from .._transport.sse_feed import SSEFeed
 from .._transport.timeouts import Timeout
 from ..types.responses import Response, decode_response
 from .options import query_params, split_request_options
+from .tool_runner import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_TOOL_TIMEOUT,
+    Approve,
+    ToolErrorPolicy,
+)
+from .tool_runs import ResponseToolRun
 from .websocket import ResponsesWebSocket
 
 __all__ = ["Responses"]
@@ -140,6 +148,40 @@ class Responses:
                             response_id=response_id)
         idle = self._requester.effective_timeout(options).idle
         return ResponseStream(feed, accumulator, idle_timeout=idle, started_at=started_at)
+
+    def run_tools(
+        self,
+        *,
+        tools: Sequence[Any],
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        on_tool_error: ToolErrorPolicy = "report",
+        approve: Approve | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+        **params: Any,
+    ) -> ResponseToolRun:
+        """Stream, run the tools the model calls, send their results, until it answers.
+
+        ``tools``: functions (made into tools with :func:`oxide_rx.tool`), :class:`~oxide_rx.Tool`
+        s, and other tool entries the API runs itself (passed as they are). Each round is a
+        streamed request; each tool starts the moment its call's arguments close as JSON,
+        while the model streams the later calls, and the results go back in the next round,
+        until the model answers without tools. ``max_rounds`` bounds the requests;
+        ``tool_timeout`` (seconds) each tool call; ``on_tool_error``: ``"report"`` sends a
+        tool's exception to the model as an error result, ``"raise"`` stops the run with
+        :class:`~oxide_rx.ToolRunError`; ``approve(name, arguments)`` (sync or async, within
+        ``approval_timeout``) may refuse a call. Other parameters are the request's, sent
+        every round. Returns the run, not started: subscribe, then start it.
+        Later rounds send the results with ``previous_response_id`` (the whole conversation
+        when ``store=False``).
+
+        >>> run = client.responses.run_tools(                                # doctest: +SKIP
+        ...     model="gpt-5.4-mini", input="Weather in Paris?", tools=[get_weather])
+        >>> print((await run.final_response()).output_text)                  # doctest: +SKIP
+        """
+        return ResponseToolRun(self.create_stream, params, tools, max_rounds=max_rounds,
+                               tool_timeout=tool_timeout, on_tool_error=on_tool_error,
+                               approve=approve, approval_timeout=approval_timeout)
 
     async def connect(
         self,

@@ -26,11 +26,11 @@ from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 
-from .._exceptions import DecodeError
+from .._exceptions import DecodeError, OxideRxError
 from .parsing import parse_as
 from .schema import strict_schema
 
-__all__ = ["Tool", "prepare_tools", "tool", "tool_output"]
+__all__ = ["Tool", "ToolRunError", "prepare_tools", "tool", "tool_output"]
 
 _R = TypeVar("_R")
 
@@ -41,6 +41,18 @@ _SECTION = re.compile(
 _GOOGLE_ENTRY = re.compile(r"^\s{0,8}(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
 _SPHINX_PARAM = re.compile(r"^\s*:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
 _NUMPY_ENTRY = re.compile(r"^(\w+)\s*(?::.*)?$")
+
+
+class ToolRunError(OxideRxError):
+    """A tool run stopped: ``max_rounds`` model requests still asked for tools, or a tool
+    raised under ``on_tool_error="raise"`` (the tool's exception is the ``__cause__``).
+    ``partial`` is the last round's completion / response; ``round`` the round it stopped in.
+    """
+
+    def __init__(self, message: str, *, round: int, tool: str | None = None) -> None:
+        super().__init__(message)
+        self.round = round
+        self.tool = tool
 
 
 def _split_docstring(doc: str) -> tuple[str, dict[str, str]]:

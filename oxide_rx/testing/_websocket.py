@@ -55,7 +55,7 @@ async def serve_responses_websocket(
             text = "background is not supported in WebSocket mode"
             await ws.send_str(_error("unsupported_parameter", text).decode())
             continue
-        scenario = take_scenario(request)
+        scenario = take_scenario(request).for_request(payload)
         if isinstance(scenario, ErrorScenario):
             await ws.send_str(_error(scenario.code or "error", scenario.message,
                                      scenario.status).decode())

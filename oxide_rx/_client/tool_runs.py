@@ -1,0 +1,149 @@
+"""The two tool runs: what a round sends and what the next one carries, per API (the loop,
+the tools and the lifetime are in :mod:`.tool_runner`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from .._stream.lifetime import StreamHandle
+from .._stream.streams import ChatStream, ResponseStream
+from ..events import ChatRunEvent, ResponseRunEvent, ToolResult
+from ..types import responses as rt
+from ..types.chat import ChatCompletion
+from .tool_runner import Approve, ToolErrorPolicy, ToolRun
+
+__all__ = ["ChatToolRun", "ResponseToolRun"]
+
+
+class ChatToolRun(ToolRun[ChatRunEvent, ChatCompletion]):
+    """A Chat Completions tool run (``client.chat.completions.run_tools``).
+
+    ``messages`` is the conversation: the request's, then each round's assistant message and
+    tool results.
+
+    >>> run = client.chat.completions.run_tools(                      # doctest: +SKIP
+    ...     model="gpt-4o-mini", messages=[...], tools=[get_weather])
+    >>> async with run:                                                # doctest: +SKIP
+    ...     completion = await run.final_completion()
+    """
+
+    def __init__(
+        self,
+        create_stream: Callable[..., Awaitable[ChatStream]],
+        params: dict[str, Any],
+        tools: Sequence[Any],
+        *,
+        max_rounds: int,
+        tool_timeout: float | None,
+        on_tool_error: ToolErrorPolicy,
+        approve: Approve | None,
+        approval_timeout: float | None,
+    ) -> None:
+        super().__init__(tools, max_rounds=max_rounds, tool_timeout=tool_timeout,
+                         on_tool_error=on_tool_error, approve=approve,
+                         approval_timeout=approval_timeout)
+        self._create = create_stream
+        self.messages: list[Any] = list(params.pop("messages", []))
+        self._params = params
+
+    async def final_completion(self) -> ChatCompletion:
+        """Run to the end; the completion of the last round (the model's answer)."""
+        return await self._final_value()
+
+    async def _open_round(self) -> StreamHandle[Any]:
+        return await self._create(**self._params, messages=list(self.messages),
+                                  tools=self.tools)
+
+    def _snapshot(self, stream: StreamHandle[Any]) -> ChatCompletion:
+        assert isinstance(stream, ChatStream)
+        return stream.current_completion()
+
+    def _calls_in(self, final: ChatCompletion) -> list[tuple[str, str]]:
+        if not final.choices:
+            return []
+        calls = final.choices[0].message.tool_calls or []
+        return [(call.id, call.function.name) for call in calls]
+
+    def _next_round(self, final: ChatCompletion, results: list[ToolResult]) -> None:
+        message = final.choices[0].message
+        self.messages.append({
+            "role": "assistant",
+            "content": message.content,
+            "tool_calls": [
+                {"id": call.id, "type": "function",
+                 "function": {"name": call.function.name, "arguments": call.function.arguments}}
+                for call in message.tool_calls or []
+            ],
+        })
+        self.messages += [
+            {"role": "tool", "tool_call_id": result.call_id, "content": result.output}
+            for result in results
+        ]
+
+
+class ResponseToolRun(ToolRun[ResponseRunEvent, rt.Response]):
+    """A Responses API tool run (``client.responses.run_tools``).
+
+    Each round after the first sends the tool results as ``function_call_output`` items with
+    ``previous_response_id``; with ``store=False`` (nothing kept server-side) it sends the
+    whole conversation instead: the input, each response's output items, the results.
+    """
+
+    def __init__(
+        self,
+        create_stream: Callable[..., Awaitable[ResponseStream]],
+        params: dict[str, Any],
+        tools: Sequence[Any],
+        *,
+        max_rounds: int,
+        tool_timeout: float | None,
+        on_tool_error: ToolErrorPolicy,
+        approve: Approve | None,
+        approval_timeout: float | None,
+    ) -> None:
+        super().__init__(tools, max_rounds=max_rounds, tool_timeout=tool_timeout,
+                         on_tool_error=on_tool_error, approve=approve,
+                         approval_timeout=approval_timeout)
+        self._create = create_stream
+        self._params = params
+        given = params.get("input", [])
+        self._conversation: list[Any] = (
+            [{"role": "user", "content": given}] if isinstance(given, str) else list(given))
+
+    async def final_response(self) -> rt.Response:
+        """Run to the end; the response of the last round (the model's answer)."""
+        return await self._final_value()
+
+    async def _open_round(self) -> StreamHandle[Any]:
+        return await self._create(**self._params, tools=self.tools)
+
+    def _snapshot(self, stream: StreamHandle[Any]) -> rt.Response:
+        assert isinstance(stream, ResponseStream)
+        return stream.current_response()
+
+    def _calls_in(self, final: rt.Response) -> list[tuple[str, str]]:
+        return [(item.call_id, item.name) for item in final.output
+                if isinstance(item, rt.FunctionCall)]
+
+    def _next_round(self, final: rt.Response, results: list[ToolResult]) -> None:
+        outputs = [{"type": "function_call_output", "call_id": result.call_id,
+                    "output": result.output} for result in results]
+        if self._params.get("store") is False or not final.id:
+            # Nothing to point back to: send the conversation so far.
+            self._conversation += [_input_item(item) for item in final.output]
+            self._conversation += outputs
+            self._params["input"] = list(self._conversation)
+        else:
+            self._params["input"] = outputs
+            self._params["previous_response_id"] = final.id
+
+
+def _input_item(item: Any) -> Any:
+    """An output item as an input item of the next request (its JSON, unset fields left out)."""
+    plain = msgspec.to_builtins(item)
+    if isinstance(plain, dict):
+        plain = {key: value for key, value in plain.items() if value is not None}
+    return plain
