@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from .._core.tools import Tool
 from .._stream.lifetime import StreamHandle
 from .._stream.streams import ChatStream, ResponseStream
 from ..events import ChatRunEvent, ResponseRunEvent, ToolResult
@@ -16,6 +17,11 @@ from ..types.chat import ChatCompletion
 from .tool_runner import Approve, ToolErrorPolicy, ToolRun
 
 __all__ = ["ChatToolRun", "ResponseToolRun"]
+
+
+# The tools go out as plain definitions, not Tool objects: a stream would then validate the
+# arguments into the tool's type itself and fail on invalid ones, where the runner answers the
+# model with an error result (it validates them with the Tool when it starts the call).
 
 
 class ChatToolRun(ToolRun[ChatRunEvent, ChatCompletion]):
@@ -54,8 +60,8 @@ class ChatToolRun(ToolRun[ChatRunEvent, ChatCompletion]):
         return await self._final_value()
 
     async def _open_round(self) -> StreamHandle[Any]:
-        return await self._create(**self._params, messages=list(self.messages),
-                                  tools=self.tools)
+        tools = [entry.chat_param() if isinstance(entry, Tool) else entry for entry in self.tools]
+        return await self._create(**self._params, messages=list(self.messages), tools=tools)
 
     def _snapshot(self, stream: StreamHandle[Any]) -> ChatCompletion:
         assert isinstance(stream, ChatStream)
@@ -118,7 +124,9 @@ class ResponseToolRun(ToolRun[ResponseRunEvent, rt.Response]):
         return await self._final_value()
 
     async def _open_round(self) -> StreamHandle[Any]:
-        return await self._create(**self._params, tools=self.tools)
+        tools = [entry.responses_param() if isinstance(entry, Tool) else entry
+                 for entry in self.tools]
+        return await self._create(**self._params, tools=tools)
 
     def _snapshot(self, stream: StreamHandle[Any]) -> rt.Response:
         assert isinstance(stream, ResponseStream)

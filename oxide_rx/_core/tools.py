@@ -190,7 +190,13 @@ def _arguments_type(
     function: Callable[..., Any], name: str, docs: Mapping[str, str]
 ) -> type[Any]:
     signature = inspect.signature(function)
-    hints = typing.get_type_hints(function, include_extras=True)
+    try:
+        hints = typing.get_type_hints(function, include_extras=True)
+    except NameError as exc:
+        raise TypeError(
+            f"tool {name!r}: an annotation names a type that cannot be found ({exc}); with "
+            "postponed annotations, define the types a tool uses at module level"
+        ) from exc
     fields: list[tuple[str, Any, Any]] = []
     for parameter in signature.parameters.values():
         if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
