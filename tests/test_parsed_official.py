@@ -19,17 +19,12 @@ import openai
 import pydantic
 import pytest
 from support import CORPUS, corpus_files, needs_shared
+from test_chat_corpus_sansio import GetWeatherArgs, Location, NodeLocation
 
 import oxide_rx as ox
 from oxide_rx.testing import MockServer, Scenario
 
 pytestmark = needs_shared
-
-
-class Location(msgspec.Struct):
-    city: str
-    temperature: float
-    units: Literal["c", "f"]
 
 
 class OfficialLocation(pydantic.BaseModel):
@@ -38,20 +33,9 @@ class OfficialLocation(pydantic.BaseModel):
     units: Literal["c", "f"]
 
 
-class NodeLocation(msgspec.Struct):
-    city: str
-    units: Literal["c", "f"]
-
-
 class OfficialNodeLocation(pydantic.BaseModel):
     city: str
     units: Literal["c", "f"]
-
-
-class GetWeatherArgs(pydantic.BaseModel):
-    city: str
-    country: str
-    units: Literal["c", "f"] = "c"
 
 
 FORMATS: dict[str, tuple[type, type[pydantic.BaseModel]]] = {

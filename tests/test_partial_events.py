@@ -12,14 +12,14 @@ from __future__ import annotations
 import copy
 import json
 import random
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
-import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import CORPUS, corpus_files, needs_shared, read_frames
+from test_chat_corpus_sansio import GetWeatherArgs, Location
 from test_partial_json import assert_prefix_of, json_texts
 
 import oxide_rx as ox
@@ -29,18 +29,6 @@ from oxide_rx.events import parse_partial_json
 from oxide_rx.testing import MockServer, Scenario
 from oxide_rx.types.chat import CHUNK_DECODER
 from oxide_rx.types.responses import decode_event
-
-
-class Location(msgspec.Struct):
-    city: str
-    temperature: float
-    units: Literal["c", "f"]
-
-
-class GetWeatherArgs(pydantic.BaseModel):
-    city: str
-    country: str
-    units: Literal["c", "f"] = "c"
 
 
 def chat_events(name: str, **setup: Any) -> list[ox.Event]:

@@ -21,6 +21,7 @@ from .tool_runner import (
     DEFAULT_MAX_ROUNDS,
     DEFAULT_TOOL_TIMEOUT,
     Approve,
+    RunPolicy,
     ToolErrorPolicy,
 )
 from .tool_runs import ChatToolRun
@@ -105,9 +106,10 @@ class ChatCompletions:
         >>> run.on(ox.ToolStarted, print)                                    # doctest: +SKIP
         >>> completion = await run.final_completion()                        # doctest: +SKIP
         """
-        return ChatToolRun(self.create_stream, params, tools, max_rounds=max_rounds,
-                           tool_timeout=tool_timeout, on_tool_error=on_tool_error,
-                           approve=approve, approval_timeout=approval_timeout)
+        policy = RunPolicy(max_rounds=max_rounds, tool_timeout=tool_timeout,
+                           on_tool_error=on_tool_error, approve=approve,
+                           approval_timeout=approval_timeout)
+        return ChatToolRun(self.create_stream, params, tools, policy)
 
     async def create(self, **params: Any) -> ChatCompletion:
         """A non-streaming completion.

@@ -21,6 +21,7 @@ from .tool_runner import (
     DEFAULT_MAX_ROUNDS,
     DEFAULT_TOOL_TIMEOUT,
     Approve,
+    RunPolicy,
     ToolErrorPolicy,
 )
 from .tool_runs import ResponseToolRun
@@ -179,9 +180,10 @@ class Responses:
         ...     model="gpt-5.4-mini", input="Weather in Paris?", tools=[get_weather])
         >>> print((await run.final_response()).output_text)                  # doctest: +SKIP
         """
-        return ResponseToolRun(self.create_stream, params, tools, max_rounds=max_rounds,
-                               tool_timeout=tool_timeout, on_tool_error=on_tool_error,
-                               approve=approve, approval_timeout=approval_timeout)
+        policy = RunPolicy(max_rounds=max_rounds, tool_timeout=tool_timeout,
+                           on_tool_error=on_tool_error, approve=approve,
+                           approval_timeout=approval_timeout)
+        return ResponseToolRun(self.create_stream, params, tools, policy)
 
     async def connect(
         self,

@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
 
 import reactivex
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_MAX_ROUNDS",
     "DEFAULT_TOOL_TIMEOUT",
     "Approve",
+    "RunPolicy",
     "ToolErrorPolicy",
     "ToolRun",
     "as_tools",
@@ -67,6 +69,23 @@ DEFAULT_APPROVAL_TIMEOUT = 300.0
 _E = TypeVar("_E")
 _F = TypeVar("_F")
 _On = TypeVar("_On")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunPolicy:
+    """How a run treats its tools (``run_tools``' keyword arguments; see the module)."""
+
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT
+    on_tool_error: ToolErrorPolicy = "report"
+    approve: Approve | None = None
+    approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if self.max_rounds < 1:
+            raise ValueError("max_rounds must be at least 1")
+        if self.on_tool_error not in ("report", "raise"):
+            raise ValueError("on_tool_error must be 'report' or 'raise'")
 
 
 def as_tools(tools: Sequence[Any]) -> tuple[list[Any], dict[str, Tool[Any]]]:
@@ -106,24 +125,9 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
     ``until_done()``, the ``final_*()`` method, ``start()``).
     """
 
-    def __init__(
-        self,
-        tools: Sequence[Any],
-        *,
-        max_rounds: int,
-        tool_timeout: float | None,
-        on_tool_error: ToolErrorPolicy,
-        approve: Approve | None,
-        approval_timeout: float | None,
-    ) -> None:
-        if max_rounds < 1:
-            raise ValueError("max_rounds must be at least 1")
+    def __init__(self, tools: Sequence[Any], policy: RunPolicy) -> None:
         self.tools, self._runnable = as_tools(tools)
-        self.max_rounds = max_rounds
-        self.tool_timeout = tool_timeout
-        self.on_tool_error = on_tool_error
-        self.approve = approve
-        self.approval_timeout = approval_timeout
+        self.policy = policy
         self.round = 0
         """The model request in progress (from 1)."""
         self.results: list[ToolResult] = []
@@ -250,17 +254,16 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
                 self._final = final
                 self._end(None)
                 return
-            if self.round >= self.max_rounds:
-                raise self._stopped(
-                    f"The model still asked for tools after max_rounds={self.max_rounds} "
-                    "requests.")
+            if self.round >= self.policy.max_rounds:
+                raise self._stopped("The model still asked for tools after max_rounds="
+                                    f"{self.policy.max_rounds} requests.")
             results = await self._results(calls)
             self.results += results
             self._next_round(final, results)
 
     def _on_event(self, event: Any) -> None:
         self._fanout.emit(event)
-        if self.round >= self.max_rounds:
+        if self.round >= self.policy.max_rounds:
             return  # the last round runs no tool (its result could not be sent)
         if isinstance(event, ToolCallDelta) and not event.choice:
             call = self._calls.get(event.index)
@@ -312,7 +315,7 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
             keywords = runnable.parse_arguments(arguments)
         except DecodeError as error:
             return self._failed(base, f"invalid arguments: {error}")
-        if self.approve is not None and not await self._approved(call.name, keywords):
+        if self.policy.approve is not None and not await self._approved(call.name, keywords):
             return self._emit_result(ToolResult(
                 **base, output="The user did not approve this call.", status="denied"))
         self._fanout.emit(cast(_E, ToolStarted(
@@ -322,24 +325,24 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
                 running: Awaitable[Any] = runnable.function(**keywords)
             else:
                 running = asyncio.to_thread(runnable.function, **keywords)
-            value = await asyncio.wait_for(running, self.tool_timeout)
+            value = await asyncio.wait_for(running, self.policy.tool_timeout)
             output = tool_output(value)
         except TimeoutError:
-            message = f"the tool did not finish within {self.tool_timeout:g} s"
+            message = f"the tool did not finish within {self.policy.tool_timeout:g} s"
             return self._emit_result(ToolResult(
                 **base, output=f"Error: {message}.", status="timeout", error=message))
         except Exception as error:
-            if self.on_tool_error == "raise":
+            if self.policy.on_tool_error == "raise":
                 self._fail(call.name, error)
             return self._failed(base, f"{type(error).__name__}: {error}")
         return self._emit_result(ToolResult(**base, output=output, value=value))
 
     async def _approved(self, name: str, keywords: dict[str, Any]) -> bool:
-        assert self.approve is not None
-        answer = self.approve(name, keywords)
+        assert self.policy.approve is not None
+        answer = self.policy.approve(name, keywords)
         if inspect.isawaitable(answer):
             try:
-                answer = await asyncio.wait_for(answer, self.approval_timeout)
+                answer = await asyncio.wait_for(answer, self.policy.approval_timeout)
             except TimeoutError:
                 return False
         return answer is True

@@ -14,7 +14,7 @@ from .._stream.streams import ChatStream, ResponseStream
 from ..events import ChatRunEvent, ResponseRunEvent, ToolResult
 from ..types import responses as rt
 from ..types.chat import ChatCompletion
-from .tool_runner import Approve, ToolErrorPolicy, ToolRun
+from .tool_runner import RunPolicy, ToolRun
 
 __all__ = ["ChatToolRun", "ResponseToolRun"]
 
@@ -41,16 +41,9 @@ class ChatToolRun(ToolRun[ChatRunEvent, ChatCompletion]):
         create_stream: Callable[..., Awaitable[ChatStream]],
         params: dict[str, Any],
         tools: Sequence[Any],
-        *,
-        max_rounds: int,
-        tool_timeout: float | None,
-        on_tool_error: ToolErrorPolicy,
-        approve: Approve | None,
-        approval_timeout: float | None,
+        policy: RunPolicy,
     ) -> None:
-        super().__init__(tools, max_rounds=max_rounds, tool_timeout=tool_timeout,
-                         on_tool_error=on_tool_error, approve=approve,
-                         approval_timeout=approval_timeout)
+        super().__init__(tools, policy)
         self._create = create_stream
         self.messages: list[Any] = list(params.pop("messages", []))
         self._params = params
@@ -103,16 +96,9 @@ class ResponseToolRun(ToolRun[ResponseRunEvent, rt.Response]):
         create_stream: Callable[..., Awaitable[ResponseStream]],
         params: dict[str, Any],
         tools: Sequence[Any],
-        *,
-        max_rounds: int,
-        tool_timeout: float | None,
-        on_tool_error: ToolErrorPolicy,
-        approve: Approve | None,
-        approval_timeout: float | None,
+        policy: RunPolicy,
     ) -> None:
-        super().__init__(tools, max_rounds=max_rounds, tool_timeout=tool_timeout,
-                         on_tool_error=on_tool_error, approve=approve,
-                         approval_timeout=approval_timeout)
+        super().__init__(tools, policy)
         self._create = create_stream
         self._params = params
         given = params.get("input", [])
