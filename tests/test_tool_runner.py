@@ -298,3 +298,20 @@ async def test_responses_without_storage_send_the_conversation(
     assert "previous_response_id" not in second
     assert [item.get("type", item.get("role")) for item in second["input"]] == [
         "user", "function_call", "function_call_output"]
+
+
+async def test_an_approval_hook_that_raises_stops_the_run(client: ox.OpenAI,
+                                                          server: MockServer) -> None:
+    def act(what: str) -> str:
+        return what
+
+    def approve(name: str, arguments: dict[str, Any]) -> bool:
+        raise PermissionError("no approver")
+
+    server.enqueue(Scenario.tool_use([("act", {"what": "x"})]))
+    run = client.chat.completions.run_tools(model="m", messages=ASK, tools=[act],
+                                            approve=approve)
+    with pytest.raises(ox.ToolRunError) as caught:
+        await asyncio.wait_for(run.final_completion(), 10)
+    assert isinstance(caught.value.__cause__, PermissionError)
+    assert not [e for e in run.results if e.status == "ok"]

@@ -15,8 +15,8 @@ Policies (what the issue left open, decided here):
 - **Time.** Every tool call has ``tool_timeout`` seconds (default 60; a timed-out call is a
   ``"timeout"`` result); ``approve`` has ``approval_timeout`` (default 300; no answer is no);
   each round's stream has the client's idle timeout.
-- **Approval.** ``approve(name, arguments)`` (sync or async) runs before each tool; ``False``
-  sends a ``"denied"`` result instead.
+- **Approval.** ``approve(name, arguments)`` (sync or async) runs before each tool; anything
+  but ``True`` sends a ``"denied"`` result instead. A hook that raises stops the run.
 - **Rounds.** ``max_rounds`` model requests (default 8). In the last one no tool starts: if
   the model still asks for tools, the run fails with :class:`~oxide_rx.ToolRunError`.
 - **Threads.** Sync tools run in a worker thread (``asyncio.to_thread``), async tools on the
@@ -285,7 +285,14 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
         task = asyncio.get_running_loop().create_task(self._execute(call, arguments, early))
         call.task = task
         self._tool_tasks.add(task)
-        task.add_done_callback(self._tool_tasks.discard)
+        task.add_done_callback(self._tool_done)
+
+    def _tool_done(self, task: asyncio.Task[ToolResult]) -> None:
+        self._tool_tasks.discard(task)
+        if not task.cancelled():
+            # Seen here, so a call the run never waited for (it ended first) is not reported
+            # as an unretrieved exception; the round that waits for it still gets it.
+            task.exception()
 
     async def _results(self, calls: list[tuple[str, str]]) -> list[ToolResult]:
         by_id = {call.call_id: call for call in self._calls.values() if call.task is not None}
