@@ -225,6 +225,43 @@ def test_invalid_arguments_are_reported_on_the_event() -> None:
         "Expecting property name enclosed in double quotes at char 9")
 
 
+def test_a_subclass_handle_chunk_runs_under_a_structured_format() -> None:
+    # With a format, the instance's handle_chunk is the structured wrapper; it must call the
+    # subclass's handle_chunk (not skip it, not recurse into itself) and still add parsed.
+    class Counting(ox.ChatCompletionAccumulator):
+        def __init__(self, **setup: Any) -> None:
+            super().__init__(**setup)
+            self.seen = 0
+
+        def handle_chunk(self, chunk: Any) -> list[ox.ChatEvent]:
+            self.seen += 1
+            return super().handle_chunk(chunk)
+
+    acc = Counting(response_format=Location)
+    events = []
+    for piece in ['{"city": "Oslo", ', '"temperature": 3.5, "units": "c"}']:
+        chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+        events += acc.handle_chunk(CHUNK_DECODER.decode(json.dumps(chunk)))
+    assert acc.seen == 2
+    first, second = (e for e in events if isinstance(e, ox.ContentDelta))
+    assert (first.parsed.city, second.parsed.temperature) == ("Oslo", 3.5)
+
+
+def test_a_subclass_handle_event_runs_under_a_text_format() -> None:
+    class Counting(ox.ResponseAccumulator):
+        seen = 0
+
+        def handle_event(self, event: Any) -> Any:
+            self.seen += 1
+            return super().handle_event(event)
+
+    acc = Counting(text_format=Location)
+    event = {"type": "response.output_text.delta", "item_id": "m", "output_index": 0,
+             "content_index": 0, "delta": '{"city": "Oslo", ', "sequence_number": 1}
+    (delta,) = acc.handle_event(decode_event(json.dumps(event))) or []
+    assert acc.seen == 1 and isinstance(delta, ox.ContentDelta) and delta.parsed.city == "Oslo"
+
+
 def test_a_structured_field_that_does_not_validate_is_reported() -> None:
     acc = ox.ChatCompletionAccumulator(response_format=Location)
     events = []

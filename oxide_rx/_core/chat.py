@@ -330,7 +330,9 @@ class ChatCompletionAccumulator:
         return events
 
     def _handle_structured_chunk(self, chunk: ChatCompletionChunk) -> list[ChatEvent]:
-        events = ChatCompletionAccumulator.handle_chunk(self, chunk)
+        # The class's handle_chunk, not the instance's (that is this wrapper): a subclass's
+        # override runs too, where naming ChatCompletionAccumulator would skip it.
+        events = type(self).handle_chunk(self, chunk)
         return with_parsed_content(events, self._documents, self.response_format)
 
     def _merge_filters(self, chunk: ChatCompletionChunk) -> None:

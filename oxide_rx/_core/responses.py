@@ -154,7 +154,9 @@ class ResponseAccumulator:
     def _handle_structured_event(
         self, event: rt.ResponseStreamEvent | rt.UnknownEvent
     ) -> list[ResponseEvent] | None:
-        out = ResponseAccumulator.handle_event(self, event)
+        # The class's handle_event, not the instance's (that is this wrapper): a subclass's
+        # override runs too, where naming ResponseAccumulator would skip it.
+        out = type(self).handle_event(self, event)
         return None if out is None else with_parsed_content(out, self._documents,
                                                             self.text_format)
 
