@@ -1,6 +1,8 @@
-"""The relay with 1, 10, 100 and 1,000 SSE viewers of one generation, on loopback.
+"""The relay with 1, 10, 100 and 1,000 SSE viewers of one generation, on loopback: the
+in-process log, and the Redis log with the viewers on another node.
 
     python benchmarks/relay.py [--viewers 1,10,100,1000] [--events 300] [--interval 0.02]
+                               [--no-redis]
 
 Three processes, so that each CPU figure counts one side only:
 
@@ -21,25 +23,41 @@ Measured from the moment all N viewers are attached to the end of the generation
   of the chunk the frame came from (``CLOCK_MONOTONIC`` is one clock for all processes on
   Linux). It includes the mock's write, two loopback hops and the relay; p50 and p99 over
   every (event, viewer) pair. The ``direct`` row is one client reading the mock itself.
+
+**Redis rows** (when ``redis-server`` and the ``redis`` package are here; a server is spawned
+on a free port, nothing saved): this process is node A, the owner (upstream in, ``XADD``
+out); node B is a fourth process, a relay on the same Redis that serves all the viewers
+(``XREAD BLOCK`` in, SSE out). Latency is upstream event -> viewer *on the other node*; its
+p50/p99 minus the in-process row's with as many viewers is what Redis adds per event. The
+CPU columns are node B's (``/proc/<pid>/stat``): the cost per viewer on a node that owns
+nothing, i.e. how many viewers per node a core serves.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
+import importlib.util
 import json
+import os
 import resource
+import secrets
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from latency import percentile
-from machine import machine_facts
+from machine import load_average, machine_facts
 from server import Profile, raise_fd_limit, start_server
 
 import oxide_rx as ox
@@ -125,48 +143,81 @@ async def _direct(base_url: str) -> list[float]:
     return latencies
 
 
-async def _run(base_url: str, viewers: int) -> dict[str, Any]:
+async def _serve(relay: Relay) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(relay_app(relay), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
+
+
+def _cpu_times(pid: int | None) -> tuple[float, float]:
+    """(user, system) CPU seconds of this process, or of process ``pid`` (Linux /proc)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime, usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+async def _run(base_url: str, viewers: int, redis_url: str | None = None) -> dict[str, Any]:
     policy = RelayPolicy(max_viewer_lag=1_000_000)
-    async with ox.OpenAI(base_url=base_url, api_key="bench") as client, Relay(
-        client, policy=policy
-    ) as relay:
-        runner = web.AppRunner(relay_app(relay), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    key = f"bench-{secrets.token_hex(4)}"
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(ox.OpenAI(base_url=base_url, api_key="bench"))
+        log = None
+        if redis_url is not None:
+            from oxide_rx.relay.redis_log import RedisLog
+
+            log = await stack.enter_async_context(RedisLog.from_url(redis_url))
+        relay = await stack.enter_async_context(Relay(client, policy=policy, log=log, node="a"))
+        runner, url = await _serve(relay)
+        stack.push_async_callback(runner.cleanup)
+        node_b = None
+        if redis_url is not None:  # the viewers' node: a relay process of its own
+            node_b = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--node-process", redis_url,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+            assert node_b.stdout is not None
+            url = (await node_b.stdout.readline()).decode().strip()
         # The upstream answers only after a delay long enough for every viewer to attach
         # (the generation's log exists from the start), so all of them see it live.
-        delay = 3.0 + viewers / 100
+        # Viewers on another node attach through Redis (a few round trips each): more time.
+        delay = 3.0 + viewers / (100 if node_b is None else 25)
         params = {"model": "m", "messages": [{"role": "user", "content": "Hi"}],
                   "extra_headers": {"X-Mock-Fault": f"headers_delay={delay}"}}
-        starting = asyncio.create_task(relay.start("chat", params, key="bench"))
+        starting = asyncio.create_task(relay.start("chat", params, key=key))
         process = await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--viewer-process",
-            f"{url}generations/bench/events", str(viewers),
+            f"{url}generations/{key}/events", str(viewers),
             stdout=asyncio.subprocess.PIPE,
         )
-        while relay.viewers("bench") < viewers:
-            if process.returncode is not None or starting.done():
-                raise RuntimeError("viewers did not attach before the generation started")
-            await asyncio.sleep(0.005)
+        async with aiohttp.ClientSession() as http:
+            while await _attached(relay, http, url, key, node_b is not None) < viewers:
+                if process.returncode is not None or starting.done():
+                    raise RuntimeError("viewers did not attach before the generation started")
+                await asyncio.sleep(0.005 if node_b is None else 0.1)  # polls cost node B
         started = await starting
-        attached_ns, usage0 = time.monotonic_ns(), resource.getrusage(resource.RUSAGE_SELF)
+        measured = None if node_b is None else node_b.pid
+        attached_ns, (user0, system0) = time.monotonic_ns(), _cpu_times(measured)
         end = await relay.wait_end(started.id, 600)
-        usage1, end_ns = resource.getrusage(resource.RUSAGE_SELF), time.monotonic_ns()
-        user = usage1.ru_utime - usage0.ru_utime
-        system = usage1.ru_stime - usage0.ru_stime
+        stdout, _ = await process.communicate()  # node B may still be writing: wait for it
+        (user1, system1), end_ns = _cpu_times(measured), time.monotonic_ns()
+        user, system = user1 - user0, system1 - system0
         cpu = user + system
-        stdout, _ = await process.communicate()
         assert end is not None and end.status == "completed", end
         stamps = await _stamps(relay, started.id)
-        await runner.cleanup()
+        if node_b is not None:
+            assert node_b.stdin is not None
+            node_b.stdin.close()
+            await node_b.wait()
     viewer_side = json.loads(stdout)
     arrivals: list[list[tuple[str, int]]] = viewer_side["arrivals"]
     latencies = [(ns - stamps[entry]) / 1000 for viewer in arrivals for entry, ns in viewer
                  if stamps.get(entry, 0) > attached_ns]
     live_events = sum(1 for stamp in stamps.values() if stamp > attached_ns)
     return {
+        "log": "memory" if redis_url is None else "redis",
         "viewers": viewers,
         "events": live_events,
         "delivered": len(latencies),
@@ -181,40 +232,114 @@ async def _run(base_url: str, viewers: int) -> dict[str, Any]:
     }
 
 
+async def _attached(relay: Relay, http: aiohttp.ClientSession, url: str, key: str,
+                    remote: bool) -> int:
+    """Viewers attached: on this node, or (Redis) on node B, asked over HTTP."""
+    if not remote:
+        return relay.viewers(key)
+    async with http.get(f"{url}generations/{key}") as response:
+        return int((await response.json())["viewers"]) if response.status == 200 else 0
+
+
+async def _node(redis_url: str) -> None:
+    """Node B: a relay on the Redis log serving viewers until stdin closes."""
+    raise_fd_limit()
+    from oxide_rx.relay.redis_log import RedisLog
+
+    policy = RelayPolicy(max_viewer_lag=1_000_000)
+    async with RedisLog.from_url(redis_url) as log, ox.OpenAI(
+        base_url="http://127.0.0.1:9/v1", api_key="unused"  # node B never goes upstream
+    ) as client, Relay(client, log=log, policy=policy, node="b") as relay:
+        runner, url = await _serve(relay)
+        print(url, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await runner.cleanup()
+
+
+@contextlib.contextmanager
+def _redis_server() -> Iterator[str | None]:
+    """A throwaway ``redis-server`` on a free port (None when it or redis-py is missing)."""
+    binary = shutil.which("redis-server")
+    if binary is None or importlib.util.find_spec("redis") is None:
+        yield None
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save",
+                                "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                if connection.recv(16).startswith(b"+PONG"):
+                    break
+            time.sleep(0.01)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
 def _markdown(rows: list[dict[str, Any]], direct: list[float], args: argparse.Namespace,
               facts: dict[str, Any]) -> str:
     lines = [
         f"# Relay viewers: {datetime.date.today().isoformat()}", "",
         f"`python benchmarks/relay.py --viewers {args.viewers} --events {args.events} "
         f"--interval {args.interval}`; {facts.get('cpu')}, {facts.get('cores_usable')} "
-        f"usable cores, Python {facts.get('python')}.", "",
-        "| viewers | events relayed live | relay CPU µs / event / viewer (user + system) | "
+        f"usable cores, Python {facts.get('python')}, load average before the run "
+        f"{args.load_before} (other work shares these cores).", "",
+        "`memory`: one node, the in-process log. `redis`: the owner in one process, every "
+        "viewer on another node (CPU columns: that node's).", "",
+        "| log | viewers | events relayed live | relay CPU µs / event / viewer (user + system) | "
         "relay CPU s | viewer process CPU s | generation s | latency p50 µs | latency p99 µs |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| direct (no relay) | {len(direct)} | - | - | - | - | {percentile(direct, 50):.0f} | "
-        f"{percentile(direct, 99):.0f} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| direct (no relay) | - | {len(direct)} | - | - | - | - | "
+        f"{percentile(direct, 50):.0f} | {percentile(direct, 99):.0f} |",
     ]
     for row in rows:
         lines.append(
-            f"| {row['viewers']} | {row['events']} | {row['cpu_us_per_event_viewer']} "
+            f"| {row['log']} | {row['viewers']} | {row['events']} "
+            f"| {row['cpu_us_per_event_viewer']} "
             f"({row['user_us_per_event_viewer']} + {row['system_us_per_event_viewer']}) "
             f"| {row['cpu_s']} | {row['viewer_process_cpu_s']} | {row['generation_s']} "
             f"| {row['latency_p50_us']:.0f} | {row['latency_p99_us']:.0f} |")
+    added = _added_by_redis(rows)
+    if added:
+        lines += ["", "Added by Redis (redis row minus memory row with as many viewers):", "",
+                  "| viewers | latency p50 µs | latency p99 µs |", "|---:|---:|---:|"]
+        lines += [f"| {v} | {p50:+.0f} | {p99:+.0f} |" for v, p50, p99 in added]
     return "\n".join(lines) + "\n"
+
+
+def _added_by_redis(rows: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    memory = {r["viewers"]: r for r in rows if r["log"] == "memory"}
+    return [(r["viewers"], r["latency_p50_us"] - memory[r["viewers"]]["latency_p50_us"],
+             r["latency_p99_us"] - memory[r["viewers"]]["latency_p99_us"])
+            for r in rows if r["log"] == "redis" and r["viewers"] in memory]
 
 
 async def _main(args: argparse.Namespace) -> None:
     raise_fd_limit()
+    args.load_before = load_average()
     profile = Profile(events=args.events, interval=args.interval, stamp=True)
     server = start_server({"relay": profile}, stderr=subprocess.DEVNULL)
     try:
         base_url = server.urls["relay"]
         direct = await _direct(base_url)
         rows = []
-        for viewers in (int(v) for v in args.viewers.split(",")):
-            row = await _run(base_url, viewers)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+        with _redis_server() as redis_url:
+            if redis_url is None and not args.no_redis:
+                print("no redis-server or redis package here: in-process rows only",
+                      file=sys.stderr)
+            logs = [None] if redis_url is None or args.no_redis else [None, redis_url]
+            for viewers in (int(v) for v in args.viewers.split(",")):
+                for log in logs:
+                    row = await _run(base_url, viewers, log)
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
     finally:
         server.stop()
     facts = machine_facts()
@@ -222,7 +347,9 @@ async def _main(args: argparse.Namespace) -> None:
     print(table)
     if args.save:
         RESULTS.mkdir(exist_ok=True)
-        stem = RESULTS / f"relay-{datetime.date.today().isoformat()}"
+        # Runs with Redis rows are saved apart: the in-process-only results stay as they were.
+        kind = "relay-redis" if any(row["log"] == "redis" for row in rows) else "relay"
+        stem = RESULTS / f"{kind}-{datetime.date.today().isoformat()}"
         stem.with_suffix(".md").write_text(table)
         stem.with_suffix(".json").write_text(json.dumps(
             {"rows": rows, "direct_p50_us": percentile(direct, 50),
@@ -234,10 +361,15 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--viewer-process"]:
         asyncio.run(_viewers(argv[1], int(argv[2])))
         return
+    if argv[:1] == ["--node-process"]:
+        asyncio.run(_node(argv[1]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", default="1,10,100,1000")
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--interval", type=float, default=0.02)
+    parser.add_argument("--no-redis", action="store_true",
+                        help="in-process rows only, even where redis-server is installed")
     parser.add_argument("--save", action="store_true", help="write benchmarks/results/relay-*")
     asyncio.run(_main(parser.parse_args(argv)))
 

@@ -20,6 +20,8 @@ from ._client.client import OpenAI
 from ._client.tool_runner import ToolRun
 from ._client.tool_runs import ChatToolRun, ResponseToolRun
 from ._client.websocket import ResponsesWebSocket
+from ._client.websocket_lane import Lane
+from ._client.websocket_turn import ContextLostError, SteerFailedError
 from ._core.chat import ChatCompletionAccumulator
 from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator
@@ -31,6 +33,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     DecodeError,
     InternalServerError,
@@ -46,6 +49,13 @@ from ._exceptions import (
 from ._stream.lifetime import StreamHandle
 from ._stream.streams import ChatStream, ResponseStream
 from ._transport.timeouts import Timeout
+from ._transport.websocket import (
+    ReconnectPolicy,
+    WebSocketClosedError,
+    WebSocketLimitError,
+    WebSocketRefusedError,
+    WebSocketUsageError,
+)
 from ._version import __version__
 from .events import (
     ChatEvent,
@@ -84,13 +94,16 @@ __all__ = [
     "ChatStream",
     "ChatToolRun",
     "Chunk",
+    "ConfigurationError",
     "ConflictError",
     "ContentDelta",
     "ContentDone",
+    "ContextLostError",
     "DecodeError",
     "Done",
     "Event",
     "InternalServerError",
+    "Lane",
     "LogprobsDelta",
     "Metrics",
     "NotFoundError",
@@ -100,6 +113,7 @@ __all__ = [
     "RateLimitError",
     "ReasoningDelta",
     "ReasoningDone",
+    "ReconnectPolicy",
     "RefusalDelta",
     "RefusalDone",
     "ResponseAccumulator",
@@ -110,6 +124,7 @@ __all__ = [
     "ResponseToolRun",
     "ResponsesWebSocket",
     "SSEError",
+    "SteerFailedError",
     "StreamHandle",
     "StreamMetrics",
     "StreamTruncatedError",
@@ -123,6 +138,10 @@ __all__ = [
     "ToolStarted",
     "UnprocessableEntityError",
     "Usage",
+    "WebSocketClosedError",
+    "WebSocketLimitError",
+    "WebSocketRefusedError",
+    "WebSocketUsageError",
     "__version__",
     "from_aiohttp",
     "from_async_iterable",

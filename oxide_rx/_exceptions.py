@@ -16,6 +16,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "DecodeError",
     "InternalServerError",
@@ -55,6 +56,16 @@ class OxideRxError(Exception):
     """
 
     partial: Any = None
+
+
+class ConfigurationError(OxideRxError, ValueError):
+    """The client's configuration cannot work: a base URL without ``http(s)://``, a key or
+    header with a line break, credentials both in the URL and as a key, no key at all from
+    :meth:`~oxide_rx.OpenAI.from_env`. Raised when the client is built (or, for per-request
+    options, before the request is sent); the message never shows the offending secret.
+
+    It is also a ``ValueError``, which is what bad arguments were before it existed.
+    """
 
 
 class SSEError(OxideRxError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -183,3 +183,15 @@ def until_metrics(events: list[Any]) -> list[Any]:
     assert events and isinstance(events[-1], ox.Metrics), events[-1:]
     assert not any(isinstance(event, ox.Metrics) for event in events[:-1])
     return events[:-1]
+
+
+@contextlib.asynccontextmanager
+async def tcp_server(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Coroutine[Any, Any, None]],
+) -> AsyncIterator[int]:
+    """A raw TCP server on 127.0.0.1 running ``handle`` per connection; yields its port."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()

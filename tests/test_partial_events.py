@@ -333,12 +333,12 @@ async def test_structured_content_and_tool_types_over_websocket(client: ox.OpenA
                    Scenario.tool_calls([("GetWeatherArgs", {"city": "Lima", "country": "PE",
                                                             "units": "c"})]))
     async with await client.responses.connect() as connection:
-        stream = await connection.create_stream(model="m", input="x", text_format=Location)
+        stream = await connection.create_stream(model="m", input="Lima?", text_format=Location)
         views = [e async for e in stream if isinstance(e, ox.ContentDelta)]
         assert msgspec.to_builtins(views[-1].parsed) == document
         assert all(v.parse_error is None for v in views)
         stream = await connection.create_stream(
-            model="m", input="x", tool_types={"GetWeatherArgs": GetWeatherArgs})
+            model="m", input="And as a call?", tool_types={"GetWeatherArgs": GetWeatherArgs})
         calls = [e async for e in stream if isinstance(e, ox.ToolCallDelta)]
         assert calls[-1].parsed_arguments.model_dump() == {"city": "Lima", "country": "PE",
                                                            "units": "c"}

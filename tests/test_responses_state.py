@@ -316,10 +316,11 @@ def test_nested_error_event_sets_failure() -> None:
         "insufficient_quota", "insufficient_quota", "Pay up")
 
 
-def test_duplicate_and_older_sequence_numbers_are_ignored() -> None:
+def test_after_a_resume_duplicate_and_older_sequence_numbers_are_ignored() -> None:
     acc = ResponseAccumulator()
     events = message(0, "msg_1", ["a", "b"], 0)
     feed(acc, events[:4])
+    acc.resume_after(events[3].sequence_number)  # a reconnection with starting_after
     assert response_events(acc, events[3]) == []
     assert response_events(acc, events[2]) == []
     feed(acc, events[4:])

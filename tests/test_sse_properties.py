@@ -163,3 +163,58 @@ def test_encoded_events_come_back_unchanged(
     expected, body = case
     cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=20))
     assert decode_in(split_at(body, cuts))[0] == expected
+
+
+def data_in(reads: list[bytes], max_event_size: int | None = None) -> list[str]:
+    """Every event's data through ``feed_data`` (payload bytes, decoded as ``feed`` does)."""
+    decoder = SSEDecoder(max_event_size=max_event_size)
+    return [payload.decode("utf-8", "replace") for read in reads
+            for payload in decoder.feed_data(read)]
+
+
+# API-shaped blocks, with the deviations a hostile or unusual server adds now and then.
+payloads = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"),
+                   max_size=20)
+api_blocks = st.one_of(
+    st.builds("data: {}\n\n".format, payloads),
+    st.builds("event: {}\ndata: {}\n\n".format, st.sampled_from(["x", "response.y", ""]),
+              payloads),
+    st.sampled_from([": ping\n\n", "id: 7\ndata: z\n\n", "data: a\ndata: b\n\n", "\n",
+                     "data:tight\n\n", "event: e\n\n", "retry: 5\n\n", "event:x\ndata: q\n\n"]),
+)
+
+
+@st.composite
+def api_streams(draw: st.DrawFn) -> bytes:
+    uniform = draw(st.booleans())
+    if uniform:  # one shape throughout: the fast path's case
+        shape = draw(st.sampled_from(["data: {}\n\n", "event: t\ndata: {}\n\n"]))
+        blocks = [shape.format(p) for p in draw(st.lists(payloads, max_size=25))]
+    else:
+        blocks = draw(st.lists(api_blocks, max_size=25))
+    tail = draw(st.sampled_from(["", "data: open", "event: t\n", "event: t\ndata: x\n"]))
+    return ("".join(blocks) + tail).encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(chunked(st.one_of(api_streams(), streams())))
+def test_feed_data_gives_every_events_data(body_and_reads: tuple[bytes, list[bytes]]) -> None:
+    body, reads = body_and_reads
+    assert data_in(reads) == [event.data for event in reference_decode(body)[0]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(chunked(api_streams()), st.integers(0, 30))
+def test_feed_data_limits_event_size_like_feed(
+    body_and_reads: tuple[bytes, list[bytes]], max_event_size: int
+) -> None:
+    _, reads = body_and_reads
+    try:
+        expected = [event.data for event in decode_in(reads, max_event_size)[0]]
+    except SSEError:
+        expected = None
+    try:
+        got: list[str] | None = data_in(reads, max_event_size)
+    except SSEError:
+        got = None
+    assert got == expected

@@ -73,8 +73,9 @@ class ChatCompletions:
         requester = self._requester
         started = asyncio.get_running_loop().time()
         feed = await requester.open_sse("POST", "/chat/completions", options, body=params)
-        return ChatStream(feed, accumulator, idle_timeout=requester.effective_timeout(options).idle,
-                          started_at=started)
+        timeout = requester.effective_timeout(options)
+        return ChatStream(feed, accumulator, idle_timeout=timeout.idle, started_at=started,
+                          first_event_timeout=timeout.first_event)
 
     def run_tools(
         self,

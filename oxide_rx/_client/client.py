@@ -8,9 +8,11 @@ from typing import Any
 
 import aiohttp
 
+from .._exceptions import ConfigurationError
 from .._resource import AsyncResource
 from .._transport.requester import Requester
 from .._transport.timeouts import Timeout
+from .._transport.validation import masked_url
 from ..sse import DEFAULT_MAX_EVENT_SIZE
 from .chat import Chat
 from .responses import Responses
@@ -26,6 +28,13 @@ class OpenAI(AsyncResource):
 
     Owns one ``aiohttp.ClientSession`` (created on first use, on the running loop); close it
     with ``async with client:`` or ``await client.aclose()``.
+
+    Requests go through ``proxy`` when given; otherwise, as with the official client, through
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` from the environment, bypassed for
+    ``NO_PROXY`` hosts (``trust_env=False`` ignores the environment). Settings that cannot
+    work (a base URL without ``http(s)://``, a line break in the key or a header, a key
+    together with ``user:password@`` in the URL) raise :class:`~oxide_rx.ConfigurationError`
+    here, not at the first request.
 
     >>> async with ox.OpenAI.from_env() as client:                          # doctest: +SKIP
     ...     stream = await client.chat.completions.create_stream(
@@ -46,11 +55,13 @@ class OpenAI(AsyncResource):
         default_query: Mapping[str, str] | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         max_connections: int = 0,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, not {max_retries}")
+            raise ConfigurationError(f"max_retries must be >= 0, not {max_retries}")
         self._requester = Requester(
-            base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+            base_url=base_url or DEFAULT_BASE_URL,
             api_key=api_key,
             organization=organization,
             project=project,
@@ -60,6 +71,8 @@ class OpenAI(AsyncResource):
             default_query=dict(default_query or {}),
             max_event_size=max_event_size,
             max_connections=max_connections,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         self.chat = Chat(self._requester)
         self.responses = Responses(self._requester)
@@ -67,14 +80,25 @@ class OpenAI(AsyncResource):
     @classmethod
     def from_env(cls, **overrides: Any) -> OpenAI:
         """A client configured from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
-        ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``; keyword arguments win."""
+        ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID`` and the proxy variables; keyword arguments
+        win. Without a key (from the environment or ``api_key=``) it raises
+        :class:`~oxide_rx.ConfigurationError`, as the official client does; a server that
+        needs no key takes an explicit ``api_key=None``.
+
+        >>> client = ox.OpenAI.from_env()  # doctest: +SKIP
+        """
         env: dict[str, Any] = {
-            "api_key": os.environ.get("OPENAI_API_KEY"),
-            "base_url": os.environ.get("OPENAI_BASE_URL"),
-            "organization": os.environ.get("OPENAI_ORG_ID"),
-            "project": os.environ.get("OPENAI_PROJECT_ID"),
+            "api_key": os.environ.get("OPENAI_API_KEY") or None,
+            "base_url": os.environ.get("OPENAI_BASE_URL") or None,
+            "organization": os.environ.get("OPENAI_ORG_ID") or None,
+            "project": os.environ.get("OPENAI_PROJECT_ID") or None,
         }
         env.update(overrides)
+        if env["api_key"] is None and "api_key" not in overrides:
+            raise ConfigurationError(
+                "No API key: set the OPENAI_API_KEY environment variable or pass api_key= "
+                "(api_key=None for a server that needs none)"
+            )
         return cls(**env)
 
     @property
@@ -114,13 +138,27 @@ class OpenAI(AsyncResource):
         return self._requester.max_event_size
 
     @property
+    def proxy(self) -> str | None:
+        """The explicit ``proxy=`` (the environment's proxies: :meth:`proxy_for`)."""
+        return self._requester.proxy
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy a request to ``url`` goes through, or ``None`` for a direct connection.
+
+        >>> ox.OpenAI(api_key="k", proxy="http://proxy:3128").proxy_for(
+        ...     "https://api.openai.com/v1/responses")
+        'http://proxy:3128'
+        """
+        return self._requester.proxy_for(url)
+
+    @property
     def session(self) -> aiohttp.ClientSession:
         """The session every request of this client goes through (created on first use)."""
         return self._requester.session
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
-        return f"OpenAI(base_url={self.base_url!r}, api_key=<{key}>)"
+        return f"OpenAI(base_url={masked_url(self.base_url)!r}, api_key=<{key}>)"
 
 
     async def aclose(self) -> None:

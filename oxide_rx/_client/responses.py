@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, Unpack
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
@@ -25,7 +25,7 @@ from .tool_runner import (
     ToolErrorPolicy,
 )
 from .tool_runs import ResponseToolRun
-from .websocket import ResponsesWebSocket
+from .websocket import ResponsesWebSocket, SessionOptions
 
 __all__ = ["Responses"]
 
@@ -116,9 +116,9 @@ class Responses:
         """``GET /responses/{id}?stream=true`` with prepared options (shared with compat)."""
         started = asyncio.get_running_loop().time()
         first = await self._open_retrieve(response_id, starting_after, options)
-        # Events up to ``starting_after`` count as seen: the stream can resume even before its
-        # first event, and a server that replays from the start is filtered client-side.
-        accumulator.last_sequence_number = starting_after
+        # A resume: events up to ``starting_after`` count as seen (the stream can resume even
+        # before its first event), and a server that replays them is filtered client-side.
+        accumulator.resume_after(starting_after)
         return self._stream(first, accumulator, max_resumes, options, response_id,
                             started_at=started)
 
@@ -145,10 +145,15 @@ class Responses:
         async def reopen(rid: str, after: int | None) -> SSEFeed:
             return await self._open_retrieve(rid, after, options)
 
+        async def retrieve(rid: str) -> bytes:
+            # Past the server's resume window: the response whole, to complete the stream.
+            return await self._requester.request_json("GET", f"/responses/{rid}", options)
+
         feed = ResumingFeed(first, accumulator, max_resumes=max_resumes, reopen=reopen,
-                            response_id=response_id)
-        idle = self._requester.effective_timeout(options).idle
-        return ResponseStream(feed, accumulator, idle_timeout=idle, started_at=started_at)
+                            response_id=response_id, retrieve=retrieve)
+        timeout = self._requester.effective_timeout(options)
+        return ResponseStream(feed, accumulator, idle_timeout=timeout.idle, started_at=started_at,
+                              first_event_timeout=timeout.first_event)
 
     def run_tools(
         self,
@@ -188,17 +193,48 @@ class Responses:
     async def connect(
         self,
         *,
+        transport: Literal["websocket", "sse"] = "websocket",
         timeout: Timeout | float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+        **options: Unpack[SessionOptions],
     ) -> ResponsesWebSocket:
-        """Open the Responses API's WebSocket mode: a persistent connection on which
-        ``create_stream`` streams one response at a time, with the same events as SSE.
+        """Open a session on the Responses API's WebSocket mode: responses stream one at a
+        time per lane with the same events as SSE, chain by themselves, and survive drops.
 
-        >>> async with await client.responses.connect() as connection:  # doctest: +SKIP
-        ...     stream = await connection.create_stream(model="gpt-5.4-mini", input="Hi")
+        ``defaults`` are sent with every request (``model``, ``tools``, ``store`` ...).
+        ``chain=False`` leaves ``previous_response_id`` to you. ``on_context_lost``: when
+        the server lost the previous response, send the whole conversation (``"rebuild"``)
+        or fail with :class:`~oxide_rx.ContextLostError` (``"raise"``). ``reconnect``: the
+        backoff after recoverable closes (``ReconnectPolicy(max_retries=0)`` never
+        reconnects); ``on_reconnect(attempt, delay, close_code)`` is called before each
+        attempt (return ``False`` to stop). ``rotate_after``: seconds before a new
+        connection is opened at the next response boundary (the API closes connections at
+        60 minutes; ``None``: never). ``max_queue_size`` / ``max_message_size``: bytes
+        waiting for a connection, bytes in one message. ``fallback="sse"`` runs the session
+        over HTTP SSE when the server has no WebSocket mode (``"never"`` raises);
+        ``transport="sse"`` chooses SSE from the start. ``proxy`` overrides ``HTTPS_PROXY``
+        / ``HTTP_PROXY`` / ``NO_PROXY``. ``heartbeat``: seconds without a frame before a
+        ping (20; no pong in half that time is a dropped connection). ``clock`` measures the
+        connection's age (inject one to test rotation).
+
+        >>> async with await client.responses.connect(                 # doctest: +SKIP
+        ...         defaults={"model": "gpt-5.4-mini"}) as session:
+        ...     first = await session.create_stream(input="Hi")
+        ...     print((await first.final_response()).output_text)
+        ...     second = await session.create_stream(input="And then?")  # chained
         """
-        return await ResponsesWebSocket.open(self._requester, timeout=timeout,
-                                             extra_headers=extra_headers)
+        effective = self._requester.timeout if timeout is None else Timeout.coerce(timeout)
+        requester = self._requester
+
+        async def open_sse(params: dict[str, Any],
+                           accumulator: ResponseAccumulator) -> ResponseStream:
+            options = RequestOptions(effective, None, extra_headers, extra_query)
+            return await self.open_stream(params, options, accumulator, max_resumes=0)
+
+        return await ResponsesWebSocket.open(
+            requester, open_sse, transport=transport, timeout=effective,
+            extra_headers=extra_headers, extra_query=extra_query, **options)
 
     async def create(self, **params: Any) -> Response:
         """A non-streaming response (``background=True`` returns it queued: poll ``retrieve``).

@@ -23,6 +23,12 @@ with these deliberate differences:
   ``ToolCallDone`` (``index=0``, ``call_id=""``).
 * :meth:`~ChatCompletionAccumulator.finish` closes choices that never got a ``finish_reason``
   (audio streams end that way), so every choice ends with exactly one ``Done``.
+* OpenAI-compatible servers that number tool calls differently (vLLM, Ollama, Groq,
+  LiteLLM) are merged by two rules: a fragment whose ``id`` differs from the call at its
+  ``index`` starts a new call (Ollama sends every call whole at ``index`` 0), and a fragment
+  without ``index`` is the next call (or, carrying neither ``id`` nor ``name``, the rest of
+  the current one). A new call takes the next free index; the SDK merges such calls into one
+  (``{"city":"SF"}{"city":"Tokyo"}``) or fails on the missing index.
 """
 
 from __future__ import annotations
@@ -137,6 +143,7 @@ class _ChoiceState:
         "audio", "content", "content_filter_results", "current_tool",
         "finish_reason", "finished", "function_call", "index", "logprobs_content",
         "logprobs_refusal", "logprobs_seen", "parsed", "refusal", "role", "tool_calls",
+        "tool_slots",
     )
 
     def __init__(self, index: int) -> None:
@@ -145,6 +152,7 @@ class _ChoiceState:
         self.content: TextBuffer | None = None
         self.refusal: TextBuffer | None = None
         self.tool_calls: dict[int, _ToolCall] = {}
+        self.tool_slots: dict[int, _ToolCall] = {}  # wire index -> the call it extends now
         self.current_tool: _ToolCall | None = None
         self.function_call: _ToolCall | None = None
         self.audio: _Audio | None = None
@@ -404,11 +412,8 @@ class ChatCompletionAccumulator:
     ) -> list[_ToolCall] | None:
         """Merge fragments by index; return the calls a later index has superseded."""
         superseded: list[_ToolCall] | None = None
-        calls = state.tool_calls
         for fragment in fragments:
-            call = calls.get(fragment.index)
-            if call is None:
-                call = calls[fragment.index] = _ToolCall(fragment.index)
+            call = _call_for(state, fragment)
             function = fragment.function
             piece = ""
             if function is not None:
@@ -477,6 +482,30 @@ class ChatCompletionAccumulator:
         if state.refusal is not None:
             events.append(RefusalDone(state.refusal.text(), choice=state.index))
         events.append(Done(finish_reason, choice=state.index))
+
+
+def _call_for(state: _ChoiceState, fragment: ChoiceDeltaToolCall) -> _ToolCall:
+    """The call a fragment extends, or a new one (the module docstring has the rules)."""
+    slot = fragment.index
+    if slot is None:
+        current = state.current_tool
+        function = fragment.function
+        if current is not None and not fragment.id and not (function and function.name):
+            return current
+        return _new_call(state, None)
+    call = state.tool_slots.get(slot)
+    if call is None or (fragment.id and call.call_id and fragment.id != call.call_id):
+        return _new_call(state, slot)
+    return call
+
+
+def _new_call(state: _ChoiceState, slot: int | None) -> _ToolCall:
+    calls = state.tool_calls
+    index = slot if slot is not None and slot not in calls else max(calls, default=-1) + 1
+    call = calls[index] = _ToolCall(index)
+    if slot is not None:
+        state.tool_slots[slot] = call
+    return call
 
 
 def _apply_logprobs(state: _ChoiceState, logprobs: ChoiceLogprobs, events: list[ChatEvent]) -> None:

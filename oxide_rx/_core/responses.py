@@ -13,10 +13,14 @@ returns, for each, the helper events it causes::
 
 Rules worth knowing:
 
-* **Idempotent resume.** An event whose ``sequence_number`` is at or below the last one seen is
-  ignored (``None``): replaying a background stream from any earlier point, or reconnecting with
-  ``starting_after``, delivers every event once. Events without a ``sequence_number`` (old
-  streams) are always handled.
+* **De-duplication only across a resume.** A plain stream never drops an event for its
+  ``sequence_number``: a server that numbers every event ``0``, or restarts its numbering,
+  loses nothing. Whoever reconnects says so with :meth:`ResponseAccumulator.resume_after`
+  (``starting_after``): from then on, events of that response at or below that number are
+  replays and ignored (``None``), so reconnecting from any earlier point delivers every
+  event once. A lifecycle event of *another* response (a new id) lifts the rule: its
+  numbering is its own (:mod:`oxide_rx._core.replays`). Events without a
+  ``sequence_number`` are always handled.
 * **No ``response.created`` needed.** Resumed streams start later; the snapshot starts from
   whatever lifecycle event comes first, and items seen only through their deltas get a
   placeholder item (empty ids) that ``output_item.done`` replaces. A function call met
@@ -50,6 +54,8 @@ import msgspec
 from oxide_rx import events as ev
 from oxide_rx._core.parsing import parse_as
 from oxide_rx._core.partial import PartialDocument
+from oxide_rx._core.replays import ReplayFilter
+from oxide_rx._core.response_completion import completion_events
 from oxide_rx._core.response_items import (
     DONE_FIELDS,
     STREAMED_KINDS,
@@ -89,8 +95,7 @@ class ResponseAccumulator:
     failure: ResponseFailedError | None
     """Set by an ``error`` event or ``response.failed`` (``code``, ``message`` from the server)."""
     last_sequence_number: int | None
-    """The highest ``sequence_number`` handled so far (where to resume after). Set it before
-    the first event to start from a resume point: events at or below it are dropped."""
+    """The highest ``sequence_number`` handled so far: where to resume after."""
 
     def __init__(
         self, *, text_format: type | None = None, tool_types: Mapping[str, type] | None = None
@@ -100,6 +105,7 @@ class ResponseAccumulator:
         self.terminal = False
         self.failure = None
         self.last_sequence_number = None
+        self._replays = ReplayFilter()
         self._base: rt.Response | None = None
         self._final: rt.Response | None = None
         self._items: dict[int, ItemState] = {}
@@ -113,16 +119,37 @@ class ResponseAccumulator:
 
     # ------------------------------------------------------------------ public
 
+    def resume_after(self, sequence_number: int | None) -> None:
+        """The next events come from a reconnection with ``starting_after=sequence_number``
+        (a resumed background stream, or ``retrieve_stream``): until another resume or
+        another response, events at or below it are replays of handled ones, dropped.
+
+        >>> from oxide_rx.types.responses import decode_event
+        >>> acc = ResponseAccumulator()
+        >>> acc.resume_after(4)
+        >>> acc.handle_event(decode_event(
+        ...     b'{"type":"response.output_text.delta","item_id":"m","output_index":0,'
+        ...     b'"content_index":0,"delta":"old","sequence_number":4}')) is None
+        True
+        """
+        self._replays.resume(sequence_number, self.response_id)
+        last = self.last_sequence_number
+        if sequence_number is not None and (last is None or sequence_number > last):
+            self.last_sequence_number = sequence_number
+
     def handle_event(
         self, event: rt.ResponseStreamEvent | rt.UnknownEvent
     ) -> list[ResponseEvent] | None:
         """Handle one wire event; returns the helper events it causes, or ``None`` when the
-        event is a replay of one already handled (drop it)."""
+        event is a replay after :meth:`resume_after` (drop it)."""
         seq = event.sequence_number
         if seq is not None:
-            if self.last_sequence_number is not None and seq <= self.last_sequence_number:
+            replays = self._replays
+            if replays.after is not None and replays.is_replay(seq, event):
                 return None
-            self.last_sequence_number = seq
+            last = self.last_sequence_number
+            if last is None or seq > last:
+                self.last_sequence_number = seq
         self._snapshot = None
         out: _Out = []
         if type(event) is rt.OutputTextDelta:
@@ -179,6 +206,15 @@ class ResponseAccumulator:
         """The response's id, once a lifecycle event has carried it."""
         base = self._final or self._base
         return base.id if base is not None and base.id else None
+
+    def events_to_complete(self, final: rt.Response) -> list[rt.ResponseStreamEvent]:
+        """The wire events this stream still misses to end as ``final`` (the response as
+        retrieved once it could no longer be streamed): the rest of each text and of each
+        call's arguments, the ``*.done`` events, ``output_item.done``, the terminal event.
+        Fed back through :meth:`handle_event`, they give the helper events (``ContentDone``,
+        ``ToolCallDone``, ``Done`` ...) an uncut stream would have given."""
+        after = self.last_sequence_number
+        return completion_events(self._items, final, 0 if after is None else after + 1)
 
     # ------------------------------------------------------------------ lifecycle
 

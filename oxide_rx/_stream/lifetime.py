@@ -14,6 +14,9 @@ The contract (DESIGN.md, "Lifetime of a stream"):
   payloads go through decode -> accumulate -> fan-out synchronously, with no ``await`` per
   event. Subscribers are called there too (the error policy is in :mod:`.fanout`).
 - An error that ends the stream carries the snapshot so far (``error.partial``).
+- A stream whose next event is overdue ends with :class:`~oxide_rx.APITimeoutError`: until
+  its first output the ``first_event`` deadline applies (if set), then the ``idle`` gap
+  (:mod:`oxide_rx._transport.watchdog` has the policy).
 """
 
 from __future__ import annotations
@@ -80,10 +83,16 @@ class StreamHandle(AsyncResource, Generic[_E]):
     _wire_types: tuple[type[Any], ...] = ()
 
     def __init__(
-        self, feed: Feed, *, idle_timeout: float | None, started_at: float | None = None
+        self,
+        feed: Feed,
+        *,
+        idle_timeout: float | None,
+        started_at: float | None = None,
+        first_event_timeout: float | None = None,
     ) -> None:
         self._feed = feed
         self._idle_timeout = idle_timeout
+        self._first_event_timeout = first_event_timeout
         loop = asyncio.get_running_loop()
         self._clock = loop.time
         self.metrics = StreamMetrics()
@@ -324,7 +333,11 @@ class StreamHandle(AsyncResource, Generic[_E]):
     async def _pump(self, ingress: Sink[bytes]) -> None:
         task = asyncio.current_task()
         assert task is not None
-        watchdog = IdleWatchdog(self._idle_timeout, task) if self._idle_timeout else None
+        idle, first = self._idle_timeout, self._first_event_timeout
+        watchdog = None
+        if idle or first is not None:
+            watchdog = IdleWatchdog(idle or None, task, first_event=first,
+                                    output_started=self._output_started)
         self._watchdog = watchdog
         batches = aiter(self._feed)
         done = self._done
@@ -333,9 +346,11 @@ class StreamHandle(AsyncResource, Generic[_E]):
         except asyncio.CancelledError:
             if watchdog is not None and watchdog.fired and not self._closing:
                 task.uncancel()
-                ingress.on_error(
-                    APITimeoutError(f"No event arrived for {self._idle_timeout:g} s (idle timeout)")
-                )
+                ingress.on_error(APITimeoutError(
+                    f"No output arrived within {first:g} s (first_event timeout)"
+                    if watchdog.fired == "first_event" else
+                    f"No event arrived for {idle:g} s (idle timeout)"
+                ))
             elif not self._closing:
                 raise
         except OxideRxError as exc:

@@ -34,8 +34,10 @@ class ChatStream(StreamHandle[ChatEvent]):
         *,
         idle_timeout: float | None,
         started_at: float | None = None,
+        first_event_timeout: float | None = None,
     ) -> None:
-        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at)
+        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at,
+                         first_event_timeout=first_event_timeout)
         self.accumulator = accumulator
         """The sans-IO state the stream's events come from (snapshots live here)."""
 
@@ -82,8 +84,10 @@ class ResponseStream(StreamHandle[ResponseEvent]):
         *,
         idle_timeout: float | None,
         started_at: float | None = None,
+        first_event_timeout: float | None = None,
     ) -> None:
-        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at)
+        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at,
+                         first_event_timeout=first_event_timeout)
         self.accumulator = accumulator
         """The sans-IO state the stream's events come from (snapshots live here)."""
 

@@ -10,23 +10,36 @@ import aiohttp
 
 from .._exceptions import APIError, APIStatusError, DecodeError
 from .errors import connection_error, safe_cause, status_error
+from .reads import ending_with_connection
 from .timeouts import Timeout
 
-__all__ = ["ERROR_BODY_LIMIT", "expect_event_stream", "read_json_body", "read_status_error"]
+__all__ = [
+    "ERROR_BODY_LIMIT",
+    "ERROR_BODY_SECONDS",
+    "expect_event_stream",
+    "read_json_body",
+    "read_status_error",
+]
 
 ERROR_BODY_LIMIT = 64 * 1024
+ERROR_BODY_SECONDS = 10.0
+"""The longest wait for an error body (or ``idle``, if shorter): it only explains an error
+(and may delay a retry), so a stalled one is not waited on for the stream's idle timeout."""
 
 
 async def _read_head(response: aiohttp.ClientResponse, timeout: Timeout) -> bytes:
     """Up to ``ERROR_BODY_LIMIT`` bytes of a body that is only read to explain an error.
 
     Reads until the body ends or the limit is reached (one ``read`` may return a first TCP
-    segment only); a body that stalls or breaks gives what had arrived.
+    segment only); a body that stalls (:data:`ERROR_BODY_SECONDS`) or breaks gives what had
+    arrived.
     """
     parts: list[bytes] = []
     size = 0
-    with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError):
-        async with asyncio.timeout(timeout.idle):
+    deadline = min(timeout.idle or ERROR_BODY_SECONDS, ERROR_BODY_SECONDS)
+    with (contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError),
+          ending_with_connection(response)):
+        async with asyncio.timeout(deadline):
             while size < ERROR_BODY_LIMIT:
                 data = await response.content.read(ERROR_BODY_LIMIT - size)
                 if not data:
@@ -63,19 +76,20 @@ async def read_json_body(
     size = 0
     complete = False
     try:
-        async with asyncio.timeout(timeout.total):
-            while True:
-                async with asyncio.timeout(timeout.idle):
-                    data = await response.content.readany()
-                if not data:
-                    break
-                size += len(data)
-                if max_size is not None and size > max_size:
-                    raise APIError(
-                        f"The response body is larger than the limit of {max_size} bytes "
-                        "(max_event_size)"
-                    )
-                parts.append(data)
+        with ending_with_connection(response):
+            async with asyncio.timeout(timeout.total):
+                while True:
+                    async with asyncio.timeout(timeout.idle):
+                        data = await response.content.readany()
+                    if not data:
+                        break
+                    size += len(data)
+                    if max_size is not None and size > max_size:
+                        raise APIError(
+                            f"The response body is larger than the limit of {max_size} bytes "
+                            "(max_event_size)"
+                        )
+                    parts.append(data)
         complete = True
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise connection_error(exc, mid_body=True) from safe_cause(exc)

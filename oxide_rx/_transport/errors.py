@@ -8,6 +8,7 @@ in its ``repr``, so it is never chained as a cause (:func:`safe_cause`).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ from .._exceptions import (
     status_error_class,
 )
 
-__all__ = ["connection_error", "safe_cause", "status_error"]
+__all__ = ["answered", "connection_error", "safe_cause", "status_error"]
 
 
 def connection_error(exc: BaseException, *, mid_body: bool = False) -> APIConnectionError:
@@ -37,13 +38,48 @@ def connection_error(exc: BaseException, *, mid_body: bool = False) -> APIConnec
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         detail = str(exc) or type(exc).__name__
         return APITimeoutError(f"Request timed out: {detail}")
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return StreamTruncatedError(f"The connection broke mid-body: {exc}")
+    if isinstance(exc, aiohttp.ClientPayloadError) or (
+        mid_body and isinstance(exc, aiohttp.ClientResponseError)
+    ):
+        return StreamTruncatedError(f"The connection broke mid-body: {_reason(exc)}")
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         if mid_body:
             return StreamTruncatedError("The server closed the connection mid-body.")
         return APIConnectionError("The server closed the connection before responding.")
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return APIConnectionError(f"The proxy refused the request: HTTP {exc.status} "
+                                  f"{exc.message}".rstrip())
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # The server answered with something aiohttp's HTTP parser rejects. Chunked framing
+        # exists only after a head: then the head and a broken body came in one read.
+        reason = _reason(exc)
+        if "chunk" in reason.lower():
+            return StreamTruncatedError(f"The response body broke in its first read: {reason}")
+        return APIConnectionError(f"The server's response is not valid HTTP: {reason}")
     return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}")
+
+
+def answered(exc: BaseException) -> bool:
+    """Whether a failure while waiting for the response head means the server answered.
+
+    aiohttp raises ``ClientResponseError`` (or a payload error) from the request when the
+    bytes the server sent do not parse, and that includes a valid head followed, in the same
+    network read, by a broken body: the generation had started, so it must not be re-sent.
+    A proxy's refusal is not the server's answer.
+    """
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return False
+    return isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError))
+
+
+_STATUS_PREFIX = re.compile(r"^\d{3}, message[:=]\s*")
+
+
+def _reason(exc: BaseException) -> str:
+    """aiohttp's explanation without its ``400, message=`` prefix or the request URL."""
+    message = getattr(exc, "message", None)
+    text = str(message) if message else str(exc)
+    return _STATUS_PREFIX.sub("", text).strip().strip("'\"") or type(exc).__name__
 
 
 def safe_cause(exc: BaseException) -> BaseException | None:

@@ -3,10 +3,11 @@
 Resources (chat, responses, the WebSocket session) receive a :class:`Requester`, never the
 client: it owns the ``aiohttp.ClientSession``, the credentials and headers, retries
 (:mod:`.retry`), deadlines (:class:`.timeouts.Timeout`) and the mapping of failures to typed
-errors (:mod:`.errors`). Each retry is logged at DEBUG on the ``oxide_rx`` logger (method, URL
-without query or credentials, delay, retry number, error type: never headers), and the final
-error's ``retries`` says how many. Redirects are never followed: a 3xx is an error, so
-credentials never reach another host.
+errors (:mod:`.errors`), proxies (:mod:`.proxies`). Each retry is logged at DEBUG on the
+``oxide_rx`` logger (method, URL without query or credentials, delay, retry number, error
+type: never headers), and the final error's ``retries`` says how many. Redirects are never
+followed: a 3xx is an error, so credentials never reach another host. Configuration that
+cannot work (:mod:`.validation`) is refused when the requester is built.
 """
 
 from __future__ import annotations
@@ -21,13 +22,22 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from .._exceptions import APIError
+from .._exceptions import APIError, ConfigurationError
 from .._version import __version__
 from .bodies import expect_event_stream, read_json_body, read_status_error
-from .errors import connection_error, safe_cause
+from .errors import answered, connection_error, safe_cause
+from .proxies import ProxySettings
 from .retry import MAX_RETRY_AFTER, backoff_delay, retry_after, should_retry
 from .sse_feed import SSEFeed
 from .timeouts import Timeout
+from .validation import (
+    check_api_key,
+    check_base_url,
+    check_credentials,
+    check_headers,
+    check_text,
+    masked_url,
+)
 
 __all__ = ["RequestOptions", "Requester", "send"]
 
@@ -56,7 +66,9 @@ class Requester:
     """Everything a request needs: where, who, how long, how often, and the session.
 
     The session is created on first use, on the running loop; :meth:`aclose` closes it and
-    every pooled connection.
+    every pooled connection. Requests go through ``proxy`` if given, else through the
+    environment's ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` minus ``NO_PROXY``
+    (unless ``trust_env`` is false), read when the requester is built.
     """
 
     base_url: str
@@ -69,7 +81,32 @@ class Requester:
     default_query: dict[str, str] = field(default_factory=dict)
     max_event_size: int | None = None
     max_connections: int = 0
+    proxy: str | None = field(default=None, repr=False)
+    trust_env: bool = True
     _session: aiohttp.ClientSession | None = field(default=None, repr=False)
+    _proxies: ProxySettings = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = check_base_url(self.base_url)
+        check_api_key(self.api_key)
+        for setting, value in (("organization", self.organization), ("project", self.project)):
+            if value is not None:
+                check_text(value, setting)
+        check_headers(self.default_headers, "default_headers")
+        for name, value in self.default_query.items():
+            check_text(f"{name}{value}", "default_query")
+        check_credentials(self.base_url, self.headers(stream=False))
+        self._proxies = ProxySettings.configure(self.proxy, self.trust_env)
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy a request to ``url`` goes through (``None``: direct). It may carry
+        credentials (``http://user:pass@proxy:3128``): never log it.
+
+        >>> Requester("https://api.openai.com/v1", proxy="http://proxy:3128").proxy_for(
+        ...     "wss://api.openai.com/v1/responses")
+        'http://proxy:3128'
+        """
+        return self._proxies.proxy_for(url)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -103,7 +140,9 @@ class Requester:
             headers["OpenAI-Project"] = self.project
         headers.update(self.default_headers)
         if extra:
+            check_headers(extra, "extra_headers")
             headers.update(extra)
+            check_credentials(self.base_url, extra)
         return headers
 
     def effective_timeout(self, options: RequestOptions) -> Timeout:
@@ -121,15 +160,17 @@ class Requester:
         """Send a request; the 2xx response with its headers read (retries included)."""
         params = {**self.default_query, **(options.extra_query or {})} or None
         max_retries = self.max_retries if options.max_retries is None else options.max_retries
+        url = f"{self.base_url}{path}"
         response = await send(
             self.session,
             method,
-            f"{self.base_url}{path}",
+            url,
             headers=self.headers(stream=stream, extra=options.extra_headers),
             body=None if body is None else _encode(body),
             params=params,
             timeout=self.effective_timeout(options),
             max_retries=max_retries,
+            proxy=self.proxy_for(url),
         )
         log.debug("%s %s -> %d", method, path, response.status)
         return response
@@ -171,6 +212,7 @@ async def send(
     params: dict[str, str] | None,
     timeout: Timeout,
     max_retries: int,
+    proxy: str | None = None,
 ) -> aiohttp.ClientResponse:
     """Send a request and return the 2xx response with its headers read (body unread).
 
@@ -178,6 +220,11 @@ async def send(
     :class:`APIConnectionError` once retries are spent; ``error.retries`` says how many.
     Redirects are not followed (a 3xx is an :class:`APIStatusError`), so the credentials in
     ``headers`` never reach another host.
+
+    Only a request the server has not answered is retried: a connection that failed, closed
+    or timed out before any response. Once the server answered, with a head or with bytes
+    that do not parse (aiohttp cannot tell a bad head from a good head followed by a broken
+    body in the same read), the generation may have started and is never sent again.
     """
     client_timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=timeout.connect, connect=None, sock_read=None
@@ -185,6 +232,7 @@ async def send(
     retries = 0
     while True:
         cause: BaseException | None = None
+        refused: str | None = None  # why aiohttp would not send it: a configuration error
         try:
             async with asyncio.timeout(timeout.headers):
                 response = await session.request(
@@ -195,12 +243,19 @@ async def send(
                     params=params,
                     timeout=client_timeout,
                     allow_redirects=False,
+                    proxy=proxy,
                 )
+        except aiohttp.InvalidURL:
+            refused = f"Invalid URL: {_loggable(url)}"
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             error: APIError = connection_error(exc)
             cause = safe_cause(exc)
-            retry = True
+            retry = not answered(exc)
+            if isinstance(exc, aiohttp.ClientHttpProxyError):
+                retry = should_retry(exc.status, exc.headers or {})
             delay = backoff_delay(retries)
+        except ValueError:
+            refused = "aiohttp refused to send the request (a header or URL it cannot encode)"
         else:
             if response.status < 300:
                 return response
@@ -212,6 +267,10 @@ async def send(
             if requested is not None and requested > MAX_RETRY_AFTER:
                 retry = False  # waiting minutes silently is worse than failing now
             delay = requested if requested is not None and requested > 0 else backoff_delay(retries)
+        if refused is not None:
+            # Raised here, outside the except block: aiohttp's exception (which may quote a
+            # URL with its credentials, or a header) must not ride along as __context__.
+            raise ConfigurationError(refused)
         if not retry or retries >= max_retries:
             error.retries = retries
             raise error from cause
@@ -225,4 +284,4 @@ async def send(
 
 def _loggable(url: str) -> str:
     """The URL without credentials or query (either could carry a secret)."""
-    return str(URL(url).with_user(None).with_query(None))
+    return masked_url(URL(url).with_query(None))

@@ -7,7 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Protocol
 
-from .._exceptions import APIConnectionError
+import msgspec
+
+from .._core.response_completion import TERMINAL_STATUSES
+from .._exceptions import APIConnectionError, APIStatusError
+from ..types.responses import Response, ResponseStreamEvent, decode_response
 from .retry import backoff_delay
 from .sse_feed import SSEFeed
 
@@ -16,6 +20,11 @@ __all__ = ["DEFAULT_MAX_RESUMES", "Progress", "ResumingFeed"]
 log = logging.getLogger("oxide_rx")
 
 DEFAULT_MAX_RESUMES = 5
+
+# A resume the server refuses for good: 400 "This response can no longer be streamed because
+# it is more than 5 minutes old", or a gateway's expired cursor (409 / 410).
+_UNRESUMABLE = frozenset({400, 409, 410})
+_encode = msgspec.json.Encoder().encode
 
 
 class Progress(Protocol):
@@ -27,6 +36,8 @@ class Progress(Protocol):
     def last_sequence_number(self) -> int | None: ...
     @property
     def response_id(self) -> str | None: ...
+    def resume_after(self, sequence_number: int | None) -> None: ...
+    def events_to_complete(self, final: Response) -> list[ResponseStreamEvent]: ...
 
 
 class ResumingFeed:
@@ -34,8 +45,9 @@ class ResumingFeed:
 
     When a connection breaks (or ends cleanly) before a terminal event and ``max_resumes``
     allows, it reopens the stream with ``reopen(response_id, starting_after)``, after the
-    last ``sequence_number`` the accumulator (``progress``) saw; the accumulator also drops
-    anything at or below it, so every event is delivered exactly once, in order. The first
+    last ``sequence_number`` the accumulator (``progress``) saw, and tells the accumulator
+    (``progress.resume_after``) so that it drops replays at or below it: every event is
+    delivered exactly once, in order. The first
     reconnection after a connection that made progress is immediate (a dropped connection is
     usually a network blip, and waiting only widens the gap); reconnections that bring
     nothing new back off exponentially, and after ``max_resumes`` of them in a row the stream
@@ -43,6 +55,13 @@ class ResumingFeed:
 
     A connection that breaks before any event carried the response id cannot be resumed; nor
     can streams without ``sequence_number`` (pre-2025-09), which would replay from the start.
+
+    When the server refuses to stream the response again (400 "more than 5 minutes old", or
+    409 / 410 from a gateway) and ``retrieve`` is given, the response is fetched whole with
+    ``retrieve(response_id)`` (its JSON; polled with backoff while still queued or in
+    progress, within the stream's idle timeout) and the events the stream still misses
+    (``progress.events_to_complete``) are delivered as one last batch, so the stream ends
+    complete: the rest of the text, ``ContentDone``, ``ToolCallDone``, ``Done``.
     """
 
     def __init__(
@@ -53,12 +72,14 @@ class ResumingFeed:
         max_resumes: int,
         reopen: Callable[[str, int | None], Awaitable[SSEFeed]],
         response_id: str | None = None,
+        retrieve: Callable[[str], Awaitable[bytes]] | None = None,
     ) -> None:
         self._progress = progress
         self._max_resumes = max_resumes
         self._reopen = reopen
+        self._retrieve = retrieve
         self._response_id = response_id
-        self._current = first
+        self._current: SSEFeed | None = first
         self.headers: Mapping[str, str] = first.headers
 
     def _resumable(self) -> str | None:
@@ -72,19 +93,20 @@ class ResumingFeed:
 
     async def __aiter__(self) -> AsyncIterator[list[bytes]]:
         fruitless = 0  # reconnections in a row that brought no new event
-        while True:
+        while self._current is not None:
+            current = self._current
             seen = self._progress.last_sequence_number
             try:
-                async for batch in self._current:
+                async for batch in current:
                     yield batch
             except APIConnectionError:
                 if self._resumable() is None:
                     raise
-                self._current.abort()
+                current.abort()
             else:
                 if self._resumable() is None:
                     return
-                await self._current.finish()
+                await current.finish()
             response_id = self._resumable()
             assert response_id is not None
             after = self._progress.last_sequence_number
@@ -97,12 +119,37 @@ class ResumingFeed:
             delay = backoff_delay(fruitless - 1) if fruitless else 0.0
             log.debug("resuming response %s after event %s in %.2fs", response_id, after, delay)
             await asyncio.sleep(delay)
-            self._current = await self._reopen(response_id, after)
+            try:
+                self._current = await self._reopen(response_id, after)
+            except APIStatusError as exc:
+                if self._retrieve is None or exc.status_code not in _UNRESUMABLE:
+                    raise
+                log.debug("response %s cannot be streamed again (%d): retrieving it",
+                          response_id, exc.status_code)
+                self._current = None
+                yield await self._completion(response_id)
+                return
+            self._progress.resume_after(after)
+
+    async def _completion(self, response_id: str) -> list[bytes]:
+        """The payloads that complete the stream from the response retrieved whole."""
+        assert self._retrieve is not None
+        polls = 0
+        while True:
+            final = decode_response(await self._retrieve(response_id))
+            if final.status in TERMINAL_STATUSES:
+                break
+            # Still running (a background response can outlive the resume window): poll.
+            await asyncio.sleep(backoff_delay(polls))
+            polls += 1
+        return [_encode(event) for event in self._progress.events_to_complete(final)]
 
     async def finish(self) -> None:
         """The stream ended normally: let the connection go back to the pool."""
-        await self._current.finish()
+        if self._current is not None:
+            await self._current.finish()
 
     def abort(self) -> None:
         """Close the current connection now."""
-        self._current.abort()
+        if self._current is not None:
+            self._current.abort()

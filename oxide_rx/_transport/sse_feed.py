@@ -13,7 +13,7 @@ import aiohttp
 
 from .._exceptions import SSEError
 from ..sse import SSEDecoder
-from .errors import connection_error, safe_cause
+from .reads import body_reads
 
 __all__ = ["DRAIN_SECONDS", "SSEFeed", "body_reads"]
 
@@ -22,41 +22,6 @@ __all__ = ["DRAIN_SECONDS", "SSEFeed", "body_reads"]
 # server cannot keep a finished stream alive.
 DRAIN_SECONDS = 0.1
 DRAIN_BYTES = 64 * 1024
-
-
-def _unread_bytes(content: aiohttp.StreamReader) -> bytes:
-    """What aiohttp received but had not handed out when the connection broke.
-
-    aiohttp raises a stored connection error *before* returning buffered data, so a stream
-    that was read later than it arrived (not started yet, or a busy loop) would lose events
-    the server did send. The buffer is read through aiohttp's private helper; if a future
-    aiohttp drops it, nothing is salvaged (the error is still raised).
-    """
-    read_buffered = getattr(content, "_read_nowait", None)
-    if read_buffered is None or not getattr(content, "_buffer", None):
-        return b""
-    try:
-        data = read_buffered(-1)
-    except Exception:
-        return b""
-    return data if isinstance(data, bytes) else b""
-
-
-async def body_reads(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    """The body as network reads (``iter_any``). A broken connection is an
-    :class:`~oxide_rx.APIConnectionError` (typed by :func:`.errors.connection_error`), raised
-    after the bytes that had arrived before the break were yielded."""
-    content = response.content
-    try:
-        async for data in content.iter_any():
-            yield data
-        return
-    except (aiohttp.ClientError, OSError) as exc:
-        broken = exc
-    rest = _unread_bytes(content)
-    if rest:
-        yield rest
-    raise connection_error(broken, mid_body=True) from safe_cause(broken)
 
 
 class SSEFeed:

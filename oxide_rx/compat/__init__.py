@@ -43,6 +43,7 @@ from ._models import BaseModel
 from ._parsing import pydantic_function_tool
 from ._streams import AsyncStream, Stream
 from ._unsupported import NotSupportedError, refuse
+from ._websocket import WebSocketConnectionClosedError, WebSocketQueueFullError
 
 __all__ = [
     "NOT_GIVEN",
@@ -71,6 +72,8 @@ __all__ = [
     "Stream",
     "Timeout",
     "UnprocessableEntityError",
+    "WebSocketConnectionClosedError",
+    "WebSocketQueueFullError",
     "omit",
     "pydantic_function_tool",
 ]

@@ -32,7 +32,8 @@ from ._lazy import LAZY, LAZY_FIELDS, LazyField, value_of
 from ._mixins import MIXINS
 from ._schema import SCHEMA
 
-__all__ = ["BaseModel", "construct", "dump_json", "instantiate", "model_class"]
+__all__ = ["BaseModel", "construct", "dump_json", "instantiate", "model_class",
+           "register_schema"]
 
 Kind = tuple[Any, ...]
 """``("model", key)``, ``("list", kind | None)``, ``("union", {tag: key})`` or ``("float",)``."""
@@ -137,6 +138,11 @@ def _as_float(value: Any) -> Any:
 
 _SPECS = _parse_schema(SCHEMA)
 _SPECS["UnknownObject"] = _Spec("UnknownObject", [])
+
+
+def register_schema(text: str) -> None:
+    """Declare more types, in :mod:`._schema`'s format (the WebSocket events do)."""
+    _SPECS.update(_parse_schema(text))
 _CLASSES: dict[str, type[BaseModel]] = {}
 
 

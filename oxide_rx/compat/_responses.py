@@ -19,6 +19,8 @@ from ._parsing import is_format_type, request_tools, text_format_param
 from ._responses_events import HelperEventConverter, RawEventConverter, parse_response
 from ._streams import AsyncStream, AsyncStreamManager, Converter, Stream, StreamManager
 from ._unsupported import refuse
+from ._websocket import AsyncResponsesConnectionManager
+from ._websocket_sync import ResponsesConnectionManager
 
 __all__ = ["AsyncResponses", "Responses"]
 
@@ -177,6 +179,10 @@ class AsyncResponses:
     async def cancel(self, response_id: str, **params: Any) -> Any:
         return await self._api.cancel(response_id, params)
 
+    def connect(self, **options: Any) -> AsyncResponsesConnectionManager:
+        """The WebSocket mode: ``async with client.responses.connect() as connection:``."""
+        return AsyncResponsesConnectionManager(self._api.settings, **options)
+
     def __getattr__(self, name: str) -> Any:
         raise refuse(f"client.responses.{name}", name)
 
@@ -237,6 +243,10 @@ class Responses:
 
     def cancel(self, response_id: str, **params: Any) -> Any:
         return self._runner.run(self._api.cancel(response_id, params))
+
+    def connect(self, **options: Any) -> ResponsesConnectionManager:
+        """The WebSocket mode: ``with client.responses.connect() as connection:``."""
+        return ResponsesConnectionManager(self._api.settings, self._runner, **options)
 
     def __getattr__(self, name: str) -> Any:
         raise refuse(f"client.responses.{name}", name)

@@ -15,13 +15,18 @@
 The pieces, one job each:
 
 - :mod:`~oxide_rx.relay.records`: what is stored per event (one compact msgspec record);
-- :mod:`~oxide_rx.relay.log`: :class:`GenerationLog` (the interface a Redis Streams log
-  implements too) and :class:`MemoryLog`, with :class:`LogLimits` and typed errors;
+- :mod:`~oxide_rx.relay.log`: :class:`GenerationLog` (the interface) and :class:`MemoryLog`,
+  with :class:`LogLimits` and typed errors; :mod:`~oxide_rx.relay.redis_log`: ``RedisLog``,
+  the same interface on Redis Streams for several nodes (``pip install 'oxide_rx[redis]'``;
+  its keys and scripts in :mod:`~oxide_rx.relay.redis_keys`, replies and errors in
+  :mod:`~oxide_rx.relay.redis_wire`);
 - :mod:`~oxide_rx.relay.protocols`: one encoder per wire protocol (oxide_rx typed SSE, the
   Vercel AI SDK UI message stream, OpenAI-compatible chat and Responses streams);
 - :mod:`~oxide_rx.relay.fanout`: each event encoded once per protocol, shared by all viewers;
 - :mod:`~oxide_rx.relay.relay`: :class:`Relay`, the policies (:class:`RelayPolicy`);
   :mod:`~oxide_rx.relay.generation`: the owner side (upstream events in, log entries out);
+  :mod:`~oxide_rx.relay.watchers`: viewers per node, shared for the unwatched policy;
+  :mod:`~oxide_rx.relay.orphans`: the end written for an owner that died;
 - :mod:`~oxide_rx.relay.app`: the aiohttp application, the page's and generations' routes;
   :mod:`~oxide_rx.relay.routes_vercel`, :mod:`~oxide_rx.relay.routes_openai`: the other
   protocols' endpoints; :mod:`~oxide_rx.relay.http`: what they share;
@@ -42,6 +47,7 @@ from .log import (
     InvalidEventId,
     LogLimits,
     MemoryLog,
+    OwnerLost,
     RelayError,
     RelayLimitError,
 )
@@ -55,6 +61,7 @@ __all__ = [
     "InvalidEventId",
     "LogLimits",
     "MemoryLog",
+    "OwnerLost",
     "Relay",
     "RelayError",
     "RelayLimitError",

@@ -30,7 +30,6 @@ from typing import Any
 from aiohttp import web
 
 from .http import (
-    CHATS,
     GENERATION_HEADER,
     RELAY,
     SETTINGS,
@@ -60,7 +59,6 @@ def relay_app(relay: Relay, *, default_model: str = "gpt-4o-mini") -> web.Applic
     """
     app = web.Application(client_max_size=16 << 20)
     app[RELAY] = relay
-    app[CHATS] = {}
     app[SETTINGS] = {"default_model": default_model}
     app.router.add_get("/", _page)
     app.router.add_get("/static/{name}", _static)

@@ -16,12 +16,11 @@ the buffer begins).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from . import records
-from .log import GenerationLog, RelayError
+from .log import GenerationLog, OwnerLost, RelayError
 from .protocols.base import Encoder
 
 __all__ = ["Channel", "Viewer", "ViewerTooSlow"]
@@ -110,6 +109,7 @@ class Channel:
         max_lag: int = 10_000,
         tick: float = 1.0,
         on_empty: Callable[[Channel], None] | None = None,
+        on_owner_lost: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.log = log_
         self.generation_id = generation_id
@@ -121,6 +121,8 @@ class Channel:
         self.encoded = 0
         """Records encoded by the shared encoder (for tests and benchmarks)."""
         self._on_empty = on_empty
+        self._on_owner_lost = on_owner_lost
+        self._stopped = False
         self._encoder = protocol()
         self._frames: list[tuple[str, bytes]] = []
         self._base = 0
@@ -148,6 +150,7 @@ class Channel:
         viewer = Viewer(self, self._base + len(self._frames))
         self._viewers.add(viewer)
         if self._task is None:
+            self._stopped = False
             self._task = asyncio.get_running_loop().create_task(self._run())
         if self._ticker is None:
             self._ticker = asyncio.get_running_loop().call_later(self.tick, self._tick)
@@ -220,8 +223,16 @@ class Channel:
         encoder = self._encoder
         cursor: str | None = None
         try:
-            while not self.finished:
-                entries = await self.log.read(self.generation_id, cursor, block=self.block)
+            # The flag as well as the cancel: some redis-py releases swallow a cancel that
+            # lands mid-command, and a reading loop must still end within one read.
+            while not self.finished and not self._stopped:
+                try:
+                    entries = await self.log.read(self.generation_id, cursor, block=self.block)
+                except OwnerLost:
+                    if self._on_owner_lost is None:
+                        raise
+                    await self._on_owner_lost()  # its end is in the log now: read it
+                    continue
                 for entry in entries:
                     record = records.decode(entry.data)
                     data = encoder.encode(entry.id, record)
@@ -269,6 +280,7 @@ class Channel:
         self._next_trim = max(256, 2 * len(self._frames))
 
     def _stop(self) -> None:
+        self._stopped = True
         ticker, self._ticker = self._ticker, None
         if ticker is not None:
             ticker.cancel()
@@ -281,8 +293,7 @@ class Channel:
         task = self._task
         self._stop()
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task], timeout=self.block + 5.0)
         self.finished = True
         for viewer in list(self._viewers):
             viewer.wake()

@@ -19,7 +19,7 @@ from reactivex import abc
 import oxide_rx as ox
 
 from . import records
-from .log import GenerationLog, RelayError
+from .log import GenerationLog, GenerationNotFound, RelayError
 from .policy import Api, RelayPolicy
 
 
@@ -120,8 +120,18 @@ class OwnedGeneration:
 
     async def watch_stop(self) -> None:
         """Wait for a stop asked through the log (by any node), then cancel upstream."""
+        policy = self.relay.policy
         while not self.done.done():
-            if await self.relay.log.wait_stop(self.id, self.relay.policy.keepalive):
+            try:
+                stop = await self.relay.log.wait_stop(self.id, policy.keepalive)
+            except GenerationNotFound:
+                return
+            except RelayError as exc:  # the log's store is unreachable: try again
+                log.warning("relay: waiting for a stop of %s: %s", self.id, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self.done), policy.tick)
+                continue
+            if stop:
                 await self.cancel_upstream("stopped")
                 return
 

@@ -16,7 +16,7 @@ from .log import GenerationNotFound, InvalidEventId, RelayError, RelayLimitError
 from .relay import Api, ProtocolName, Relay
 
 __all__ = [
-    "CHATS", "GENERATION_HEADER", "RELAY", "SETTINGS", "error_response", "json_body",
+    "GENERATION_HEADER", "RELAY", "SETTINGS", "error_response", "json_body",
     "last_event_id", "start_generation", "stream_to",
 ]
 
@@ -24,8 +24,6 @@ log = logging.getLogger("oxide_rx.relay")
 
 RELAY = web.AppKey("oxide_rx_relay", Relay)
 GENERATION_HEADER = "x-oxide-rx-generation"
-CHATS = web.AppKey("oxide_rx_relay_chats", dict)
-"""useChat chat id -> its running generation (this node's; a Redis log would keep it there)."""
 SETTINGS = web.AppKey("oxide_rx_relay_settings", dict)
 _SSE = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no"}
@@ -92,6 +90,8 @@ async def stream_to(
         return error_response(404, f"No generation {generation_id!r}.", code="generation_not_found")
     except InvalidEventId as exc:
         return error_response(400, str(exc), code="invalid_last_event_id")
+    except RelayError as exc:  # the log's store (Redis) is unreachable
+        return error_response(503, str(exc), "relay_unavailable")
 
 
 
@@ -107,6 +107,8 @@ async def start_generation(
         return error_response(400, str(exc))
     except RelayLimitError as exc:
         return error_response(503, str(exc), "relay_full", exc.limit)
+    except RelayError as exc:  # the log's store (Redis) is unreachable
+        return error_response(503, str(exc), "relay_unavailable")
     except ox.APIStatusError as exc:
         # The upstream's own error object, so an SDK behind the relay raises what it would
         # have raised talking to the API.

@@ -7,6 +7,12 @@ id delivered, ``end`` adds the last entry and sets ``EXPIRE``, ``create`` is ``S
 owner key, and a stop is a key the owner waits on. Entry ids are opaque strings to viewers
 (``"17"`` here, ``"1526919030474-0"`` on Redis): compare them only for equality.
 
+What several nodes must agree on lives here too: which nodes have viewers of a generation
+(the unwatched policy), aliases (a ``useChat`` chat id names its generation), and whether the
+owner is alive. A log whose owners can die (another process's) raises :class:`OwnerLost`
+from a blocking ``read`` once the owner stopped beating; a reader then writes the end on its
+behalf with :meth:`GenerationLog.end_orphan`, so every viewer gets a typed end, never a hang.
+
 Every ``read`` waits at most ``block`` seconds, so nothing hangs on a generation whose
 producer died. Bounds (:class:`LogLimits`) are checked on ``create`` and ``append``; hitting
 one raises :class:`RelayLimitError`, which the relay turns into a failed generation with its
@@ -39,6 +45,7 @@ __all__ = [
     "InvalidEventId",
     "LogLimits",
     "MemoryLog",
+    "OwnerLost",
     "RelayError",
     "RelayLimitError",
 ]
@@ -67,6 +74,16 @@ class RelayLimitError(RelayError):
     def __init__(self, message: str, *, limit: str) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class OwnerLost(RelayError):
+    """The node that owns a running generation stopped sending heartbeats: nothing more will
+    be appended. ``owner`` names it. Raised by a blocking :meth:`GenerationLog.read`; the
+    reader ends the generation for it (:meth:`GenerationLog.end_orphan`)."""
+
+    def __init__(self, message: str, *, owner: str) -> None:
+        super().__init__(message)
+        self.owner = owner
 
 
 class Entry(NamedTuple):
@@ -138,6 +155,30 @@ class GenerationLog(Protocol):
         """The owner's side: True once a stop was requested, False after ``timeout``."""
         ...
 
+    async def end_orphan(
+        self, generation_id: str, last: Sequence[bytes], *, after: str | None, retention: float
+    ) -> str | None:
+        """:meth:`end` on behalf of an owner that is gone, only if it is gone, the log has
+        not ended and its last entry is still ``after`` (what the caller read, None: empty).
+        Returns the last entry's id, or None when it did nothing."""
+        ...
+
+    async def set_watching(self, generation_id: str, node: str, watching: bool) -> None:
+        """Say whether ``node`` has viewers of the generation now (nothing if it is gone)."""
+        ...
+
+    async def watched(self, generation_id: str) -> bool:
+        """Whether any live node has viewers of the generation."""
+        ...
+
+    async def set_alias(self, alias: str, generation_id: str) -> None:
+        """Let ``alias`` (up to 256 characters) name the generation while it is kept."""
+        ...
+
+    async def alias(self, alias: str) -> str | None:
+        """The generation ``alias`` names, or None."""
+        ...
+
 
 @dataclass(eq=False)
 class _Generation:
@@ -148,6 +189,8 @@ class _Generation:
     expires_at: float | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     waiter: asyncio.Future[None] | None = None
+    watchers: set[str] = field(default_factory=set)
+    aliases: set[str] = field(default_factory=set)
 
     def wake(self) -> None:
         waiter, self.waiter = self.waiter, None
@@ -168,6 +211,7 @@ class MemoryLog:
         self.limits = limits or LogLimits()
         self._clock = clock
         self._generations: dict[str, _Generation] = {}
+        self._aliases: dict[str, str] = {}
         self._size = 0
 
     @property
@@ -292,6 +336,42 @@ class MemoryLog:
             return False
         return True
 
+    async def end_orphan(
+        self, generation_id: str, last: Sequence[bytes], *, after: str | None, retention: float
+    ) -> str | None:
+        self._get(generation_id)
+        return None  # the owner lives in this process: it is never lost while the log is
+
+    # --- what the nodes share -------------------------------------------------------------
+
+    async def set_watching(self, generation_id: str, node: str, watching: bool) -> None:
+        self._expire()
+        generation = self._generations.get(generation_id)
+        if generation is None:
+            return
+        if watching:
+            generation.watchers.add(node)
+        else:
+            generation.watchers.discard(node)
+
+    async def watched(self, generation_id: str) -> bool:
+        self._expire()
+        generation = self._generations.get(generation_id)
+        return generation is not None and bool(generation.watchers)
+
+    async def set_alias(self, alias: str, generation_id: str) -> None:
+        check_alias(alias)
+        generation = self._get(generation_id)
+        previous = self._aliases.get(alias)
+        if previous is not None and previous in self._generations:
+            self._generations[previous].aliases.discard(alias)
+        self._aliases[alias] = generation_id
+        generation.aliases.add(alias)
+
+    async def alias(self, alias: str) -> str | None:
+        self._expire()
+        return self._aliases.get(alias)
+
     # --- housekeeping ---------------------------------------------------------------------
 
     def _get(self, generation_id: str) -> _Generation:
@@ -322,4 +402,16 @@ class MemoryLog:
     def _drop(self, generation_id: str) -> None:
         generation = self._generations.pop(generation_id)
         self._size -= generation.size
+        for alias in generation.aliases:
+            if self._aliases.get(alias) == generation_id:
+                del self._aliases[alias]
         generation.wake()
+
+
+MAX_ALIAS = 256
+
+
+def check_alias(alias: str) -> None:
+    """Refuse an alias no log should store (empty, or longer than 256 characters)."""
+    if not alias or len(alias) > MAX_ALIAS:
+        raise ValueError(f"An alias is 1-{MAX_ALIAS} characters.")

@@ -3,9 +3,15 @@
 Policies (one place, here):
 
 - **A viewer leaving is not a cancel.** The generation goes on; its answer stays readable.
-- **Unwatched generations stop.** When a running generation has had no viewer on this node
-  for ``unwatched_timeout`` seconds, its upstream request is cancelled (status
-  ``"unwatched"``); the partial answer is kept.
+- **Unwatched generations stop.** When a running generation has had no viewer for
+  ``unwatched_timeout`` seconds, its upstream request is cancelled (status ``"unwatched"``);
+  the partial answer is kept. Viewers on other nodes count (the log shares one flag per
+  node): when the owner's timer fires and another node still has viewers, it waits another
+  ``unwatched_timeout``, so a generation watched elsewhere stops between one and two
+  timeouts after its last viewer left.
+- **A lost owner** (another node that stopped beating, with a Redis log): the first reader
+  to notice writes the end for it, ``status="failed"``, ``error_type="OwnerLost"``, with the
+  partial answer rebuilt from the log (:mod:`~oxide_rx.relay.orphans`).
 - **An explicit stop** (:meth:`Relay.stop`, from any node through the log) cancels the
   upstream request; the partial answer is kept (status ``"stopped"``).
 - **Bounds**: a generation that hits a :class:`~oxide_rx.relay.log.LogLimits` bound stops
@@ -26,7 +32,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reactivex import abc
 from reactivex.scheduler.eventloop import AsyncIOScheduler
@@ -36,10 +42,15 @@ import oxide_rx as ox
 from . import records
 from .fanout import Channel, Viewer
 from .generation import OwnedGeneration, open_upstream
-from .log import GenerationLog, GenerationNotFound, MemoryLog
+from .log import GenerationLog, GenerationNotFound, MemoryLog, OwnerLost
+from .orphans import end_for_lost_owner
 from .policy import Api, RelayPolicy
 from .protocols import ChatCompletionsSSE, OxideSSE, ResponsesSSE, UIMessageStream
 from .protocols.base import Encoder
+from .watchers import Watchers
+
+if TYPE_CHECKING:
+    from .redis_log import RedisLog
 
 __all__ = ["Api", "ProtocolName", "Relay", "RelayPolicy", "Started", "protocol_encoders"]
 
@@ -80,6 +91,12 @@ class Relay:
     ...             "messages": [{"role": "user", "content": "Hi"}]})
     ...         async for chunk in relay.frames(started.id, "oxide"):
     ...             print(chunk.decode(), end="")
+
+    The log is in this process unless given: ``log=`` (yours to close), or ``redis=`` a URL
+    (``pip install 'oxide_rx[redis]'``; the relay closes that log) to share generations
+    between nodes::
+
+        relay = Relay(ox.OpenAI.from_env(), redis="redis://127.0.0.1:6379/0")
     """
 
     def __init__(
@@ -87,12 +104,21 @@ class Relay:
         client: ox.OpenAI,
         *,
         log: GenerationLog | None = None,
+        redis: str | None = None,
         policy: RelayPolicy | None = None,
         scheduler: abc.SchedulerBase | None = None,
         clock: Callable[[], float] = time.time,
         node: str | None = None,
     ) -> None:
+        if log is not None and redis is not None:
+            raise ValueError("Give the relay a log or a Redis URL, not both.")
         self.client = client
+        self._own_log: RedisLog | None = None
+        if redis is not None:
+            from .redis_log import RedisLog
+
+            self._own_log = RedisLog.from_url(redis)
+            log = self._own_log
         self.log: GenerationLog = log if log is not None else MemoryLog()
         self.policy = policy or RelayPolicy()
         self.clock = clock
@@ -100,7 +126,10 @@ class Relay:
         self._scheduler = scheduler
         self._owned: dict[str, OwnedGeneration] = {}
         self._channels: dict[tuple[str, str], Channel] = {}
-        self._viewers: dict[str, int] = {}
+        self._watchers = Watchers(self.log, self.node)
+
+    def __repr__(self) -> str:
+        return f"Relay(node={self.node!r}, log={self.log!r})"
 
     async def __aenter__(self) -> Relay:
         return self
@@ -147,7 +176,7 @@ class Relay:
         loop = asyncio.get_running_loop()
         owned.tasks = [loop.create_task(owned.pump()), loop.create_task(owned.watch_stop())]
         stream.start()
-        if not self._viewers.get(generation_id):
+        if not self._watchers.count(generation_id):
             self._arm_unwatched(owned)
         return Started(generation_id, created=True)
 
@@ -172,7 +201,12 @@ class Relay:
         """Every record of a generation, in order, to its end (waits on the live tail)."""
         cursor = after
         while True:
-            entries = await self.log.read(generation_id, cursor, block=self.policy.keepalive)
+            try:
+                entries = await self.log.read(generation_id, cursor,
+                                              block=self.policy.keepalive)
+            except OwnerLost:
+                await self.end_for_lost_owner(generation_id)
+                continue
             for entry in entries:
                 record = records.decode(entry.data)
                 yield record
@@ -207,8 +241,14 @@ class Relay:
             "created": begin.created if begin else None,
             "status": end.status if end else "running",
             "events": count,
-            "viewers": self._viewers.get(generation_id, 0),
+            "viewers": self._watchers.count(generation_id),
         }
+
+    async def end_for_lost_owner(self, generation_id: str) -> None:
+        """End a generation whose owner stopped beating, with its partial answer (readers
+        call this on :class:`~oxide_rx.relay.log.OwnerLost`; only the first one writes)."""
+        await end_for_lost_owner(self.log, generation_id, retention=self.policy.retention,
+                                 clock=self.clock)
 
     # --- viewers --------------------------------------------------------------------------
 
@@ -234,6 +274,7 @@ class Relay:
                 self.log, generation_id, self.encoder_factory(generation_id, protocol),
                 block=self.policy.keepalive, max_lag=self.policy.max_viewer_lag,
                 tick=self.policy.tick, on_empty=lambda c: self._forget_channel(key, c),
+                on_owner_lost=lambda: self.end_for_lost_owner(generation_id),
             )
             self._channels[key] = channel
         self._watch(generation_id, +1)
@@ -267,7 +308,13 @@ class Relay:
 
     def viewers(self, generation_id: str) -> int:
         """Viewers of a generation on this node, all protocols together."""
-        return self._viewers.get(generation_id, 0)
+        return self._watchers.count(generation_id)
+
+    def unwatched_timer_armed(self, generation_id: str) -> bool:
+        """Whether this node owns the generation and its unwatched timer runs (nobody
+        watches it here; when the timer fires, the owner asks whether other nodes do)."""
+        owned = self._owned.get(generation_id)
+        return owned is not None and owned.unwatched_timer is not None
 
     def channel(self, generation_id: str, protocol: ProtocolName) -> Channel | None:
         """The live channel of a generation in a protocol on this node, if any viewer has one."""
@@ -278,11 +325,7 @@ class Relay:
             del self._channels[key]
 
     def _watch(self, generation_id: str, delta: int) -> None:
-        count = self._viewers.get(generation_id, 0) + delta
-        if count > 0:
-            self._viewers[generation_id] = count
-        else:
-            self._viewers.pop(generation_id, None)
+        count = self._watchers.change(generation_id, delta)
         owned = self._owned.get(generation_id)
         if owned is None:
             return
@@ -300,12 +343,19 @@ class Relay:
         def fire(scheduler: abc.SchedulerBase, state: Any = None) -> None:
             owned.unwatched_timer = None
             if not owned.done.done():
-                task = loop.create_task(owned.cancel_upstream("unwatched"))
-                owned.tasks.append(task)
+                owned.tasks.append(loop.create_task(self._stop_unless_watched(owned)))
 
         owned.unwatched_timer = self.scheduler.schedule_relative(
             self.policy.unwatched_timeout, fire
         )
+
+    async def _stop_unless_watched(self, owned: OwnedGeneration) -> None:
+        if await self._watchers.watched(owned.id):  # by viewers on other nodes
+            if not owned.done.done() and owned.unwatched_timer is None:
+                self._arm_unwatched(owned)
+            return
+        if not owned.done.done():
+            await owned.cancel_upstream("unwatched")
 
     # --- shutdown -------------------------------------------------------------------------
 
@@ -321,3 +371,6 @@ class Relay:
         for channel in list(self._channels.values()):
             await channel.aclose()
         self._channels.clear()
+        await self._watchers.flush()
+        if self._own_log is not None:
+            await self._own_log.aclose()

@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .http import CHATS, RELAY, SETTINGS, error_response, json_body, start_generation, stream_to
-from .log import GenerationNotFound
+from .http import RELAY, SETTINGS, error_response, json_body, start_generation, stream_to
+from .log import MAX_ALIAS, RelayError
 from .protocols.ui_message_stream import HEADERS as UI_HEADERS
 from .relay import Api
 
@@ -53,23 +53,21 @@ async def use_chat(request: web.Request) -> web.StreamResponse:
     if isinstance(started, web.Response):
         return started
     chat_id = body.get("id")
-    if isinstance(chat_id, str):
-        request.app[CHATS][chat_id] = started
+    if isinstance(chat_id, str) and 0 < len(chat_id) <= MAX_ALIAS:
+        # In the log, so a resume that lands on another node finds it.
+        await request.app[RELAY].log.set_alias(chat_id, started)
     return await stream_to(request, started, "ui", headers=UI_HEADERS)
 
 
 async def use_chat_resume(request: web.Request) -> web.StreamResponse:
-    chats: dict[str, str] = request.app[CHATS]
-    chat_id = request.match_info["chat_id"]
-    generation_id = chats.get(chat_id)
     relay = request.app[RELAY]
+    generation_id = await relay.log.alias(request.match_info["chat_id"])
     if generation_id is not None:
         try:
             running = (await relay.info(generation_id))["status"] == "running"
-        except GenerationNotFound:
+        except RelayError:  # expired, or not readable now: nothing to resume
             running = False
         if running:
             # useChat builds a new message from a resumed stream: replay from the start.
             return await stream_to(request, generation_id, "ui", headers=UI_HEADERS)
-        chats.pop(chat_id, None)
     return web.Response(status=204)

@@ -46,10 +46,13 @@ async def serve(
     base_url: str | None = None,
     model: str = "gpt-4o-mini",
     policy: RelayPolicy | None = None,
+    redis: str | None = None,
 ) -> None:
-    """Serve the relay until SIGINT or SIGTERM.
+    """Serve the relay until SIGINT or SIGTERM; with ``redis`` (a URL), share generations
+    with every node pointed at the same Redis.
 
     >>> asyncio.run(serve(port=8080))  # doctest: +SKIP
+    >>> asyncio.run(serve(port=8081, redis="redis://127.0.0.1:6379/0"))  # doctest: +SKIP
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -57,7 +60,15 @@ async def serve(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with _client(base_url) as client:
-        relay = Relay(client, policy=policy)
+        relay = Relay(client, policy=policy, redis=redis)
+        if redis is not None:
+            try:
+                await relay.log.ids()  # reachable, and the password is right: fail now if not
+            except BaseException:
+                await relay.aclose()
+                raise
+            print(f"oxide-rx: sharing generations through Redis at {relay.log!r} "
+                  f"as {relay.node}", file=sys.stderr, flush=True)
         runner = web.AppRunner(relay_app(relay, default_model=model), access_log=None,
                                shutdown_timeout=1.0)
         await runner.setup()

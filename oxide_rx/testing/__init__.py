@@ -18,7 +18,9 @@ Endpoints: ``POST /v1/chat/completions`` and ``POST /v1/responses`` (``stream`` 
 false), ``GET /v1/responses/{id}`` (JSON; ``?stream=true&starting_after=N`` replays a
 background response's events after ``N``), ``POST /v1/responses/{id}/cancel``,
 ``GET /v1/responses`` upgraded to a WebSocket (the Responses API's WebSocket mode: one
-``response.create`` text frame in, the same events out as JSON text frames),
+``response.create`` text frame in, the same events out as JSON text frames; lanes, chaining
+from connection-local state, steering, a connection limit and forced closes: see
+:class:`WebSocketMode`, :meth:`MockServer.close_websockets`, ``Fault.close_after``),
 ``POST /v1/embeddings``, ``GET /v1/models``, ``GET /v1/models/{id}``. Every response has an
 ``x-request-id`` header; errors use ``{"error": {message, type, param, code}}``.
 
@@ -109,8 +111,10 @@ from typing import Any
 from ._faults import Chunking, Fault
 from ._scenarios import Scenario
 from ._server import MockServer, RecordedRequest, mock_server, run
+from ._websocket import WebSocketMessage, WebSocketMode
 
-__all__ = ["Chunking", "Fault", "MockServer", "RecordedRequest", "Scenario", "mock_server", "run"]
+__all__ = ["Chunking", "Fault", "MockServer", "RecordedRequest", "Scenario", "WebSocketMessage",
+           "WebSocketMode", "mock_server", "run"]
 
 
 def __getattr__(name: str) -> Any:

@@ -81,6 +81,11 @@ class Fault:
     """After this many events, wait for :meth:`MockServer.release_held` before going on."""
     hold_max: float = 60.0
     """Longest hold; then the connection is aborted."""
+    close_after_events: int | None = None
+    """WebSocket mode: close the connection with :attr:`close_code` after this many events."""
+    close_code: int = 1011
+    """The close code of :attr:`close_after_events` (1005: a close frame without a code;
+    1006: no close frame, the connection is aborted; 1015: the reserved code on the wire)."""
 
     # --- constructors, one knob each -------------------------------------------------------
 
@@ -171,6 +176,11 @@ class Fault:
         """
         return cls(hold_after_events=events, hold_max=max_seconds)
 
+    @classmethod
+    def close_after(cls, events: int, code: int = 1011) -> Fault:
+        """WebSocket mode: after ``events`` events, close the connection with ``code``."""
+        return cls(close_after_events=events, close_code=code)
+
     # --- combination ------------------------------------------------------------------------
 
     def __or__(self, other: Fault) -> Fault:
@@ -204,7 +214,7 @@ class Fault:
         ``oversized=BYTES``, ``oversized_at=N``, ``endless_line[=BYTES]``,
         ``gzip_bomb[=BYTES]``, ``truncate[=N]``, ``html``, ``wrong_content_type``,
         ``chunking=events|whole|N|random[:SEED]``, ``headers_delay=S``, ``pace=S``,
-        ``hold_after=N``, ``hold_max=S``.
+        ``hold_after=N``, ``hold_max=S``, ``close_after=N``, ``close_code=C`` (WebSocket).
         ``N`` counts events, ``S`` is seconds (float). Raises ``ValueError`` on unknown keys.
 
         >>> Fault.parse("stall_after=2; stall_max=0.5").stall_max
@@ -275,6 +285,10 @@ def _parse_item(key: str, value: str) -> Fault:
             return Fault.hold_after(int(value))
         case "hold_max":
             return Fault(hold_max=float(value))
+        case "close_after":
+            return Fault.close_after(int(value))
+        case "close_code":
+            return Fault(close_code=int(value))
     raise ValueError(f"unknown X-Mock-Fault key {key!r}")
 
 

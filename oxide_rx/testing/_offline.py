@@ -26,8 +26,11 @@ async def client_or_mock(base_url: str | None = None, **options: Any) -> AsyncIt
     """
     base_url = base_url or os.environ.get("OPENAI_BASE_URL")
     if os.environ.get("OPENAI_API_KEY") or base_url:
-        overrides = {"base_url": base_url} if base_url else {}
-        async with OpenAI.from_env(**overrides, **options) as client:
+        # An explicit key (None included): a local server (Ollama, vLLM) may need none.
+        overrides: dict[str, Any] = {"api_key": os.environ.get("OPENAI_API_KEY") or None}
+        if base_url:
+            overrides["base_url"] = base_url
+        async with OpenAI.from_env(**{**overrides, **options}) as client:
             yield client
         return
     from ._server import MockServer

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any, Self
 
@@ -33,7 +34,7 @@ from ._scenarios import (
     error_body,
 )
 from ._store import ResponseStore
-from ._websocket import serve_responses_websocket
+from ._websocket import WebSocketHub, WebSocketMessage, WebSocketMode
 from ._writer import write_body
 
 __all__ = ["MockServer", "RecordedRequest", "mock_server", "run"]
@@ -84,8 +85,12 @@ class MockServer:
         api_key: str | None = None,
         scenario: Scenario | None = None,
         recordings_dir: str | Path | None = None,
+        websocket: WebSocketMode | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl = ssl
+        """A server-side TLS context: serve HTTPS (and ``wss``) instead of plain HTTP."""
         self.port = port
         self.api_key = api_key
         self.default_scenario = scenario or DefaultScenario()
@@ -95,6 +100,7 @@ class MockServer:
         self._counters = Counters()
         self._store = ResponseStore(self._counters)
         self._connections = ConnectionBook()
+        self._websockets = WebSocketHub(websocket or WebSocketMode(), self._counters)
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
 
@@ -109,7 +115,8 @@ class MockServer:
         # What web.TCPSite does, with each connection counted on its way in and out, and a
         # deep listen queue: benchmarks and soak tests open connections by the thousand.
         self._listener = await asyncio.get_running_loop().create_server(
-            self._connections.counting(handlers), self.host, self.port, backlog=_BACKLOG
+            self._connections.counting(handlers), self.host, self.port, backlog=_BACKLOG,
+            ssl=self.ssl,
         )
         self.port = self._listener.sockets[0].getsockname()[1]
 
@@ -137,8 +144,8 @@ class MockServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>/v1``: pass it as the client's ``base_url``."""
-        return f"http://{self.host}:{self.port}/v1"
+        """``http://127.0.0.1:<port>/v1`` (``https`` with ``ssl``): the client's ``base_url``."""
+        return f"{'https' if self.ssl is not None else 'http'}://{self.host}:{self.port}/v1"
 
     # --- scripting and observation ----------------------------------------------------------
 
@@ -200,6 +207,28 @@ class MockServer:
         """Wait until exactly ``n`` connections are open (:attr:`open_connections`);
         ``TimeoutError`` otherwise. ``n=0``: every client connection is closed."""
         await self._wait(lambda: self._connections.open == n, timeout)
+
+    # --- WebSocket mode -----------------------------------------------------------------------
+
+    @property
+    def websocket(self) -> WebSocketMode:
+        """How the WebSocket endpoint behaves (change its fields between requests)."""
+        return self._websockets.mode
+
+    @property
+    def websocket_messages(self) -> list[WebSocketMessage]:
+        """Every message clients sent on a WebSocket, in order, with its connection number."""
+        return self._websockets.messages
+
+    @property
+    def websocket_upgrades(self) -> int:
+        """WebSocket connections accepted since the start (a reconnect adds one)."""
+        return self._websockets.upgrades
+
+    async def close_websockets(self, code: int = 1001) -> None:
+        """Close every open WebSocket connection with ``code`` now (1005 sends a close frame
+        without a code, 1006 aborts the connection, 1015 puts the reserved code on the wire)."""
+        await self._websockets.close_all(code)
 
     async def _wait(self, predicate: Callable[[], bool], timeout: float) -> None:
         async with asyncio.timeout(timeout):
@@ -362,7 +391,7 @@ class MockServer:
         return resp
 
     async def _responses_websocket(self, request: web.Request) -> web.StreamResponse:
-        return await serve_responses_websocket(request, self._take)
+        return await self._websockets.serve(request, self._take, self._recording)
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
         begun = await self._begin(request)
@@ -393,6 +422,7 @@ async def mock_server(
     api_key: str | None = None,
     scenario: Scenario | None = None,
     recordings_dir: str | Path | None = None,
+    websocket: WebSocketMode | None = None,
 ) -> AsyncIterator[str]:
     """A running :class:`MockServer`, yielding only its ``base_url``.
 
@@ -401,7 +431,8 @@ async def mock_server(
     ...         print(base_url)
     """
     server = MockServer(
-        host=host, port=port, api_key=api_key, scenario=scenario, recordings_dir=recordings_dir
+        host=host, port=port, api_key=api_key, scenario=scenario, recordings_dir=recordings_dir,
+        websocket=websocket,
     )
     async with server:
         yield server.base_url

@@ -14,8 +14,9 @@ Decoding is forward compatible, because real streams vary and grow:
 
 * unknown keys are ignored; almost every field is optional (Azure sends ``id:""``,
   ``object:""``, ``created:0``; audio keep-alives have no ``choices`` key; gpt-5 sends no
-  ``logprobs`` key). Only a choice's ``index`` and a tool-call fragment's ``index`` are
-  required, because nothing can be merged without them;
+  ``logprobs`` key). Only a choice's ``index`` is required, because nothing can be merged
+  without it (a tool-call fragment without ``index``, as some OpenAI-compatible servers send,
+  is the next call);
 * enum-like fields (``finish_reason``, ``role``, ``service_tier``, ``type``) are plain ``str``,
   so a new value is data, not a decode error;
 * payloads nobody needs typed (``moderation``, Azure ``prompt_filter_results`` and
@@ -161,9 +162,11 @@ class ChoiceDeltaToolCallFunction(WireStruct, frozen=True, kw_only=True):
 
 class ChoiceDeltaToolCall(WireStruct, frozen=True, kw_only=True):
     """A tool-call fragment. ``index`` says which call it extends; ``id``, ``type`` and
-    ``function.name`` arrive once, on the first fragment of that index."""
+    ``function.name`` arrive once, on the first fragment of that index. Some
+    OpenAI-compatible servers leave ``index`` out (``None``): see
+    :class:`~oxide_rx.ChatCompletionAccumulator` for how such fragments merge."""
 
-    index: int
+    index: int | None = None
     id: str | None = None
     type: str | None = None
     function: ChoiceDeltaToolCallFunction | None = None

@@ -52,4 +52,23 @@ def test_serve_is_in_the_cli_help(capsys: object) -> None:
     except SystemExit as exit_:
         assert exit_.code == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    assert "--port" in out and "--unwatched-timeout" in out
+    assert "--port" in out and "--unwatched-timeout" in out and "--redis URL" in out
+
+
+async def test_serve_refuses_a_redis_it_cannot_reach_and_shows_no_password() -> None:
+    from redis_support import free_port
+
+    password = "pw-NEVER-shown"
+    url = f"redis://:{password}@127.0.0.1:{free_port()}/0"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "oxide_rx.cli", "serve", "--port", "0", "--redis", url, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(60):
+        stdout, stderr = await process.communicate()
+    assert process.returncode == 2
+    assert "oxide-rx: Redis at redis://:***@127.0.0.1:" in stderr.decode()
+    assert "ConnectionError" in stderr.decode()
+    assert password not in (stdout + stderr).decode()
+    assert "listening" not in stdout.decode()

@@ -6,16 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import ClientFactory, until_metrics
+from support import until_metrics
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
 from oxide_rx.types import responses as rt
-
-
-@pytest.fixture
-def client(make_client: ClientFactory) -> ox.OpenAI:
-    return make_client(max_retries=0)
 
 
 async def test_one_connection_streams_several_responses_in_turn(
