@@ -361,9 +361,11 @@ class _Connection:
             steered = asyncio.ensure_future(running.steered.wait())
             held = asyncio.ensure_future(counters.hold(lambda: self.ws.closed,
                                                        fault.hold_max, 0.05))
-            await asyncio.wait({steered, held}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (steered, held):
-                waiter.cancel()
+            try:
+                await asyncio.wait({steered, held}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when the connection's end cancels this lane: no waiter outlives it
+                for waiter in (steered, held):
+                    waiter.cancel()
         if fault.pace_interval and sent:
             await asyncio.sleep(fault.pace_interval)
         return self.closed
