@@ -18,7 +18,7 @@ from . import operators, ui
 from . import operators as ops
 from ._client.client import OpenAI
 from ._client.tool_runner import ToolRun
-from ._client.tool_runs import ChatToolRun, ResponseToolRun
+from ._client.tool_runs import ChatToolRun, ResponseToolRun, SessionToolRun
 from ._client.websocket import ResponsesWebSocket
 from ._client.websocket_lane import Lane
 from ._client.websocket_turn import ContextLostError, SteerFailedError
@@ -124,6 +124,7 @@ __all__ = [
     "ResponseToolRun",
     "ResponsesWebSocket",
     "SSEError",
+    "SessionToolRun",
     "SteerFailedError",
     "StreamHandle",
     "StreamMetrics",

@@ -315,3 +315,94 @@ async def test_an_approval_hook_that_raises_stops_the_run(client: ox.OpenAI,
         await asyncio.wait_for(run.final_completion(), 10)
     assert isinstance(caught.value.__cause__, PermissionError)
     assert not [e for e in run.results if e.status == "ok"]
+
+
+# --- on a WebSocket session ----------------------------------------------------------------------
+
+
+def events_before_last_arguments_done(calls: list[tuple[str, dict[str, Any]]]) -> int:
+    """How many events the mock's Responses answer sends before the last call's
+    ``function_call_arguments.done``: created, in_progress, then per call the item added, the
+    arguments in 4-character pieces, their done and the item done."""
+    pieces = [-(-len(json.dumps(a, separators=(",", ":"))) // 4) for _, a in calls]
+    return 2 + sum(3 + n for n in pieces) - 2
+
+
+async def test_a_websocket_session_runs_tools_early_and_chains_the_rounds(
+    client: ox.OpenAI, server: MockServer
+) -> None:
+    hold = events_before_last_arguments_done(CALLS)
+    server.enqueue(
+        Scenario.tool_use(CALLS, stamp=True, fault=Fault.pace(0.02) | Fault.hold_after(hold)),
+        Scenario.tool_use(CALLS), Scenario.text("Pack an umbrella."))
+    tools = Recorder(len(CALLS))
+    async with await client.responses.connect(defaults={"model": "m"}) as session:
+        run = session.run_tools(input="Weather?", tools=[ox.tool(tools.get_weather)])
+        stamps: dict[int, int] = {}  # output index -> send time of its last arguments delta
+        run.on(ox.types.responses.FunctionCallArgumentsDelta,
+               lambda e: stamps.__setitem__(e.output_index,
+                                            msgspec.json.decode(e.raw)["x_stamp"]))
+        done: list[ox.ToolCallDone] = []
+        run.on(ox.ToolCallDone, done.append)
+        run.start()
+        # Held before the last call's arguments.done: its tool runs already.
+        await server.wait_for_held(1, timeout=10)
+        await wait_until(lambda: "Lima" in tools.started, what="the last tool started")
+        assert server.held == 1 and [e.index for e in done] == [0, 1]
+        server.release_held()
+        response = await asyncio.wait_for(run.final_response(), 20)
+        assert response.output_text == (
+            "From the tools: 18 °C in Paris; 18 °C in Tokyo; 18 °C in Lima")
+        for index, city in enumerate(CITIES[:-1]):
+            assert tools.started[city] < stamps[index + 1]
+        assert max(tools.started.values()) < min(tools.ended.values())
+        # The lane chained the rounds: the second sends only the results...
+        second = server.websocket_messages[1].json
+        assert second["previous_response_id"] == run.answers[0].id
+        assert [item["type"] for item in second["input"]] == ["function_call_output"] * 3
+        # ...and the session goes on after the run, from its answer.
+        after = await session.create_stream(input="So, an umbrella?")
+        assert (await asyncio.wait_for(after.final_response(), 5)).output_text == (
+            "Pack an umbrella.")
+    assert server.websocket_messages[2].json["previous_response_id"] == response.id
+    assert server.websocket_upgrades == 1  # every round on the one connection
+
+
+async def test_cancelling_a_websocket_run_cancels_its_tools_and_response(
+    client: ox.OpenAI, server: MockServer
+) -> None:
+    server.enqueue(Scenario.tool_use(CALLS, fault=Fault.hold_after(
+        events_before_last_arguments_done(CALLS))))
+    tools = Recorder(len(CALLS) + 1)  # never all started: every tool waits
+    async with await client.responses.connect(defaults={"model": "m"}) as session:
+        before = other_tasks()
+        run = session.run_tools(input="Weather?", tools=[ox.tool(tools.get_weather)])
+        run.start()
+        await server.wait_for_held(1, timeout=10)
+        await wait_until(lambda: len(tools.started) == 3, what="three tools running")
+        await run.aclose()
+        assert sorted(tools.cancelled) == sorted(CITIES)
+        # The only response in flight was aborted: the connection closed with it.
+        await server.wait_for_open_connections(0)
+        assert await tasks_left(before) == set()
+
+
+async def test_a_websocket_run_without_storage_sends_only_the_results(
+    client: ox.OpenAI, server: MockServer
+) -> None:
+    # Over HTTP, store=False sends the whole conversation each round; on a session the
+    # connection keeps the unstored response, so the lane sends only the results.
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    server.enqueue(Scenario.tool_use([("add", {"a": 1, "b": 2})]),
+                   Scenario.tool_use([("add", {"a": 1, "b": 2})]))
+    async with await client.responses.connect(defaults={"model": "m"}) as session:
+        run = session.run_tools(input="1+2?", tools=[add], store=False)
+        response = await asyncio.wait_for(run.final_response(), 10)
+        assert response.output_text == "From the tools: 3"
+        assert [item.get("type", item.get("role")) for item in session.items] == [
+            "user", "function_call", "function_call_output", "message"]
+    second = server.websocket_messages[1].json
+    assert second["previous_response_id"] == run.answers[0].id
+    assert [item["type"] for item in second["input"]] == ["function_call_output"]

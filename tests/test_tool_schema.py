@@ -251,3 +251,17 @@ async def test_tools_in_create_stream_parse_into_their_types(client: ox.OpenAI,
     assert last.parsed_arguments.unit is Unit.CELSIUS
     sent = server.model_requests()[0].json["tools"]
     assert sent == [ox.tool(forecast).chat_param()]
+
+
+async def test_tools_on_a_websocket_session_parse_into_their_types(client: ox.OpenAI,
+                                                                   server: MockServer) -> None:
+    server.enqueue(Scenario.tool_calls([("forecast", FORECAST_EXAMPLE)]))
+    async with await client.responses.connect() as session:
+        stream = await session.create_stream(model="m", input="Oslo?",
+                                             tools=[ox.tool(forecast)])
+        events = [e async for e in stream]
+    done = next(e for e in events if isinstance(e, ox.ToolCallDone))
+    assert done.parsed_arguments.place == Place("Oslo")
+    last = [e for e in events if isinstance(e, ox.ToolCallDelta)][-1]
+    assert last.parsed_arguments.unit is Unit.CELSIUS
+    assert server.websocket_messages[0].json["tools"] == [ox.tool(forecast).responses_param()]

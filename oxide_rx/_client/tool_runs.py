@@ -16,7 +16,7 @@ from ..types import responses as rt
 from ..types.chat import ChatCompletion
 from .tool_runner import RunPolicy, ToolRun
 
-__all__ = ["ChatToolRun", "ResponseToolRun"]
+__all__ = ["ChatToolRun", "ResponseToolRun", "SessionToolRun"]
 
 
 # The tools go out as plain definitions, not Tool objects: a stream would then validate the
@@ -133,6 +133,42 @@ class ResponseToolRun(ToolRun[ResponseRunEvent, rt.Response]):
         else:
             self._params["input"] = outputs
             self._params["previous_response_id"] = final.id
+
+
+class SessionToolRun(ResponseToolRun):
+    """A tool run on a WebSocket session's lane (``session.run_tools``, ``lane.run_tools``).
+
+    The lane chains by itself, so each later round sends only the ``function_call_output``
+    items and the lane continues its last response (rebuilding the conversation if the server
+    lost it, see :mod:`oxide_rx._client.websocket_lane`); the lane's ``items`` keep every
+    round. On a session opened with ``chain=False`` the rounds chain as over HTTP.
+
+    >>> async with await client.responses.connect(                 # doctest: +SKIP
+    ...         defaults={"model": "gpt-5.4-mini"}) as session:
+    ...     run = session.run_tools(input="Weather in Paris?", tools=[get_weather])
+    ...     print((await run.final_response()).output_text)
+    """
+
+    def __init__(
+        self,
+        create_stream: Callable[..., Awaitable[ResponseStream]],
+        params: dict[str, Any],
+        tools: Sequence[Any],
+        policy: RunPolicy,
+        *,
+        chained: bool,
+    ) -> None:
+        super().__init__(create_stream, params, tools, policy)
+        self._chained = chained
+
+    def _next_round(self, final: rt.Response, results: list[ToolResult]) -> None:
+        if not self._chained:
+            super()._next_round(final, results)
+            return
+        self._params["input"] = [{"type": "function_call_output", "call_id": result.call_id,
+                                  "output": result.output} for result in results]
+        # A first round's explicit previous_response_id is spent: the lane's head is newer.
+        self._params.pop("previous_response_id", None)
 
 
 def _input_item(item: Any) -> Any:

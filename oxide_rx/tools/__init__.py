@@ -8,7 +8,8 @@
   optional).
 - :func:`tool_output`: the text a tool's return value is sent back as.
 - The runner: ``client.chat.completions.run_tools`` / ``client.responses.run_tools`` return a
-  :class:`ChatToolRun` / :class:`ResponseToolRun`; their tools' events are
+  :class:`ChatToolRun` / :class:`ResponseToolRun`, a WebSocket session's (or lane's)
+  ``run_tools`` a :class:`SessionToolRun`; their tools' events are
   :class:`~oxide_rx.ToolStarted` and :class:`~oxide_rx.ToolResult`.
 
 >>> from oxide_rx.tools import tool
@@ -23,7 +24,7 @@
 from __future__ import annotations
 
 from .._client.tool_runner import ToolRun
-from .._client.tool_runs import ChatToolRun, ResponseToolRun
+from .._client.tool_runs import ChatToolRun, ResponseToolRun, SessionToolRun
 from .._core.partial import partial_type
 from .._core.schema import strict_schema
 from .._core.tools import Tool, ToolRunError, tool, tool_output
@@ -32,6 +33,7 @@ from ..events import ToolResult, ToolStarted
 __all__ = [
     "ChatToolRun",
     "ResponseToolRun",
+    "SessionToolRun",
     "Tool",
     "ToolResult",
     "ToolRun",
