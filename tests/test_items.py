@@ -111,6 +111,27 @@ async def test_each_item_arrives_before_the_answer_ends(client: ox.OpenAI,
     assert got == CITIES
 
 
+async def test_each_item_arrives_before_the_answer_ends_over_a_websocket(
+    client: ox.OpenAI, server: MockServer
+) -> None:
+    server.enqueue(Scenario.structured(DOCUMENT, fault=Fault.hold_after(30)))
+    async with await client.responses.connect() as session:
+        stream = await session.create_stream(model="m", input="Three cities?")
+        got: list[City] = []
+
+        async def consume() -> None:
+            async for city in stream.items("cities[*]", City):
+                got.append(city)
+
+        task = asyncio.create_task(consume())
+        await server.wait_for_held(1)
+        await wait_until(lambda: got, what="the first city")
+        assert not stream.finished and got == CITIES[:1]
+        server.release_held()
+        await asyncio.wait_for(task, 10)
+    assert got == CITIES
+
+
 async def test_items_from_tool_arguments(client: ox.OpenAI, server: MockServer) -> None:
     server.enqueue(Scenario.tool_calls([("save_cities", DOCUMENT), ("other", {"cities": [1]}),
                                         ("save_cities", {"cities": DOCUMENT["cities"][:1]})]))
