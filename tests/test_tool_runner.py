@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from support import other_tasks, tasks_left, wait_until
+from support import ROOT, other_tasks, tasks_left, wait_until
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -315,6 +315,35 @@ async def test_an_approval_hook_that_raises_stops_the_run(client: ox.OpenAI,
         await asyncio.wait_for(run.final_completion(), 10)
     assert isinstance(caught.value.__cause__, PermissionError)
     assert not [e for e in run.results if e.status == "ok"]
+
+
+@pytest.mark.parametrize(("fixture", "expected"), [
+    ("ollama-parallel-calls-index-0", [("call_h6w8v2kq", "SF"), ("call_p3m1z9xc", "Tokyo")]),
+    ("litellm-calls-without-index", [("call_f00d", "search: oxide rx"), ("call_beef", "page 1")]),
+])
+async def test_calls_numbered_as_compatible_servers_number_them_all_run(
+    client: ox.OpenAI, server: MockServer, fixture: str, expected: list[tuple[str, str]]
+) -> None:
+    # Ollama sends every call whole at index 0, LiteLLM without an index: each is its own
+    # call (the accumulator's rules), so each runs once and each result answers its id.
+    def get_weather(city: str) -> str:
+        return city
+
+    def search(query: str) -> str:
+        return f"search: {query}"
+
+    def open_page(n: int) -> str:
+        return f"page {n}"
+
+    server.enqueue(Scenario.replay(ROOT / "tests" / "fixtures" / "compatible" / f"{fixture}.sse"),
+                   Scenario.text("Done."))
+    run = client.chat.completions.run_tools(model="m", messages=ASK,
+                                            tools=[get_weather, search, open_page])
+    completion = await asyncio.wait_for(run.final_completion(), 10)
+    assert completion.choices[0].message.content == "Done."
+    assert [(r.call_id, r.output) for r in run.results] == expected
+    sent = server.model_requests()[1].json["messages"][-len(expected):]
+    assert [(m["tool_call_id"], m["content"]) for m in sent] == expected
 
 
 # --- on a WebSocket session ----------------------------------------------------------------------
