@@ -56,6 +56,14 @@ async def tools(client: ox.OpenAI) -> None:
     assert_type(await answer.final_response(), Response)
     assert_type(answer.answers, list[Response])
 
+    async with await client.responses.connect(defaults={"model": "m"}) as session:
+        on_session = session.run_tools(input="x", tools=[get_weather])
+        assert_type(on_session, ox.SessionToolRun)
+        assert_type(await on_session.final_response(), Response)
+        assert_type(session.lane("a").run_tools(input="y", tools=[weather]), ox.SessionToolRun)
+        async for run_event in on_session:
+            assert_type(run_event, ox.ResponseRunEvent)
+
 
 async def items(client: ox.OpenAI) -> None:
     stream = await client.chat.completions.create_stream(model="m", messages=[])
