@@ -230,3 +230,36 @@ async def test_raw_chunks_reach_every_subscriber_that_can_receive_them(
     assert len(chunks) >= len(deltas) == len(typed) > 40  # a role chunk with "" first
     late_chunks = [e for e in everything if isinstance(e, ox.Chunk)]
     assert late_chunks and late_chunks[-1] == chunks[-1]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_a_finished_stream_leaves_no_generator_for_the_garbage_collector(
+    client: ox.OpenAI, api: str
+) -> None:
+    """Streams close their readers themselves when they end (at ``[DONE]``, before the body's
+    EOF): nothing is left for the loop's async-generator finalizer, which would close it
+    later, from the garbage collector, with a thread-safe wake-up and a task per stream."""
+    import gc
+    import sys
+
+    finalized: list[str] = []
+    firstiter, finalizer = sys.get_asyncgen_hooks()
+
+    def record(agen: Any) -> None:
+        finalized.append(agen.__qualname__)
+        if finalizer is not None:
+            finalizer(agen)
+
+    sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=record)
+    try:
+        for _ in range(3):
+            if api == "chat":
+                await (await _stream(client)).final_completion()
+            else:
+                stream = await client.responses.create_stream(model="gpt-4o-mini", input="Hi")
+                await stream.final_response()
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
+    assert finalized == []

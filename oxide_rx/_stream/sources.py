@@ -4,6 +4,7 @@ as the client's streams (:mod:`.pump`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import TypeVar
 
@@ -72,8 +73,9 @@ def from_aiohttp(response: aiohttp.ClientResponse) -> Observable[bytes]:
 
     async def reads() -> AsyncIterator[bytes]:
         try:
-            async for data in body_reads(response):
-                yield data
+            async with contextlib.aclosing(body_reads(response)) as body:
+                async for data in body:
+                    yield data
         finally:
             response.close()
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import aiohttp
@@ -111,7 +111,7 @@ def ending_with_connection(response: aiohttp.ClientResponse) -> Iterator[None]:
         closed.remove_done_callback(on_closed)
 
 
-async def body_reads(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+async def body_reads(response: aiohttp.ClientResponse) -> AsyncGenerator[bytes, None]:
     """The body as network reads (``iter_any``). A broken connection or body is an
     :class:`~oxide_rx.APIConnectionError` (typed by :func:`.errors.connection_error`),
     raised after the bytes that had arrived before the break were yielded."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Protocol
@@ -97,8 +98,9 @@ class ResumingFeed:
             current = self._current
             seen = self._progress.last_sequence_number
             try:
-                async for batch in current:
-                    yield batch
+                async with contextlib.aclosing(current.__aiter__()) as batches:  # see SSEFeed
+                    async for batch in batches:
+                        yield batch
             except APIConnectionError:
                 if self._resumable() is None:
                     raise

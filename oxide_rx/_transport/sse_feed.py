@@ -7,7 +7,8 @@ once per read, then pushes every complete payload of that read in a tight loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
 
@@ -36,17 +37,21 @@ class SSEFeed:
         self.headers: Mapping[str, str] = response.headers
         self.decoder = SSEDecoder(max_event_size=max_event_size)
 
-    async def __aiter__(self) -> AsyncIterator[list[bytes]]:
+    async def __aiter__(self) -> AsyncGenerator[list[bytes], None]:
         feed = self.decoder.feed_data
-        async for data in body_reads(self.response):
-            try:
-                payloads = feed(data)
-            except SSEError as exc:
-                if exc.events:
-                    yield exc.events  # what was complete before the oversized event
-                raise
-            if payloads:
-                yield payloads
+        # Closed here when the stream stops early (at `[DONE]`, before EOF): left to the
+        # garbage collector, an async generator is closed through the loop's finalizer hook,
+        # a thread-safe wake-up and a task per stream.
+        async with contextlib.aclosing(body_reads(self.response)) as reads:
+            async for data in reads:
+                try:
+                    payloads = feed(data)
+                except SSEError as exc:
+                    if exc.events:
+                        yield exc.events  # what was complete before the oversized event
+                    raise
+                if payloads:
+                    yield payloads
         # The decoder drops an event without its blank line at EOF (WHATWG): nothing to yield.
         self.decoder.finish()
 

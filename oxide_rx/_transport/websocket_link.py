@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 
 import aiohttp
 
@@ -177,7 +177,7 @@ class WebSocketFeed:
         self.discarding = True
         self._frames.clear()
 
-    async def __aiter__(self) -> AsyncIterator[list[bytes]]:
+    async def __aiter__(self) -> AsyncGenerator[list[bytes], None]:
         loop = asyncio.get_running_loop()
         while True:
             if self._frames:
