@@ -16,6 +16,9 @@ size, so growth with size shows there unmixed. ``--long-string`` adds arguments 
 long string (a file a tool call writes): there each read of the value copies the string so far,
 as documented, so the cost per delta grows with that string.
 
+Through a real stream's events (``ToolCallDelta.parsed_arguments``, beside the official
+package): ``benchmarks/parsed_arguments.py``.
+
 jiter costs O(snapshot) per delta, so it is not run at every position: it is timed at up to
 ``--samples`` evenly spaced delta positions (every position for 3 KB), a few calls at each, and
 the mean over the sample estimates the mean over all positions.

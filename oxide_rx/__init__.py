@@ -17,12 +17,15 @@ from __future__ import annotations
 from . import operators, ui
 from . import operators as ops
 from ._client.client import OpenAI
+from ._client.tool_runner import ToolRun
+from ._client.tool_runs import ChatToolRun, ResponseToolRun, SessionToolRun
 from ._client.websocket import ResponsesWebSocket
 from ._client.websocket_lane import Lane
 from ._client.websocket_turn import ContextLostError, SteerFailedError
 from ._core.chat import ChatCompletionAccumulator
 from ._core.metrics import StreamMetrics
 from ._core.responses import ResponseAccumulator
+from ._core.tools import Tool, ToolRunError, tool
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -56,6 +59,7 @@ from ._transport.websocket import (
 from ._version import __version__
 from .events import (
     ChatEvent,
+    ChatRunEvent,
     Chunk,
     ContentDelta,
     ContentDone,
@@ -68,8 +72,11 @@ from .events import (
     RefusalDelta,
     RefusalDone,
     ResponseEvent,
+    ResponseRunEvent,
     ToolCallDelta,
     ToolCallDone,
+    ToolResult,
+    ToolStarted,
     Usage,
 )
 from .operators import from_aiohttp, from_async_iterable
@@ -83,7 +90,9 @@ __all__ = [
     "BadRequestError",
     "ChatCompletionAccumulator",
     "ChatEvent",
+    "ChatRunEvent",
     "ChatStream",
+    "ChatToolRun",
     "Chunk",
     "ConfigurationError",
     "ConflictError",
@@ -110,16 +119,24 @@ __all__ = [
     "ResponseAccumulator",
     "ResponseEvent",
     "ResponseFailedError",
+    "ResponseRunEvent",
     "ResponseStream",
+    "ResponseToolRun",
     "ResponsesWebSocket",
     "SSEError",
+    "SessionToolRun",
     "SteerFailedError",
     "StreamHandle",
     "StreamMetrics",
     "StreamTruncatedError",
     "Timeout",
+    "Tool",
     "ToolCallDelta",
     "ToolCallDone",
+    "ToolResult",
+    "ToolRun",
+    "ToolRunError",
+    "ToolStarted",
     "UnprocessableEntityError",
     "Usage",
     "WebSocketClosedError",
@@ -131,5 +148,6 @@ __all__ = [
     "from_async_iterable",
     "operators",
     "ops",
+    "tool",
     "ui",
 ]

@@ -30,13 +30,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
-import jiter
 import msgspec
+from msgspec.structs import force_setattr
 
+from oxide_rx._core.partial import PartialDocument, Reading, parse_once
+from oxide_rx._core.text import TextBuffer
 from oxide_rx.types import chat, responses
 
 __all__ = [
     "ChatEvent",
+    "ChatRunEvent",
     "Chunk",
     "ContentDelta",
     "ContentDone",
@@ -49,27 +52,31 @@ __all__ = [
     "RefusalDelta",
     "RefusalDone",
     "ResponseEvent",
+    "ResponseRunEvent",
     "ToolCallDelta",
     "ToolCallDone",
+    "ToolResult",
+    "ToolStarted",
     "Usage",
     "parse_partial_json",
 ]
 
 
 def parse_partial_json(text: str) -> Any:
-    """Parse JSON that may be cut short (a streaming tool call's arguments so far).
+    """Parse JSON that may be cut short (a tool call's arguments so far), in one go.
 
-    Returns ``None`` when nothing parseable has arrived yet.
+    A helper for text you hold; a stream's events parse incrementally instead
+    (``ToolCallDelta.parsed_arguments``). What shows is prefix-consistent with the whole
+    document: strings in progress, numbers and ``true``/``false``/``null`` only once complete
+    (``{"n": 4`` shows no ``n``: ``42`` may follow). ``None`` before anything parseable; for
+    text that is not JSON, what was parsed before the error.
 
     >>> parse_partial_json('{"city": "Par')
     {'city': 'Par'}
+    >>> parse_partial_json('{"city": "Paris", "n": 4')
+    {'city': 'Paris'}
     """
-    if not text.strip():
-        return None
-    try:
-        return jiter.from_json(text.encode(), partial_mode="trailing-strings")
-    except ValueError:
-        return None
+    return parse_once(text)[0]
 
 
 class Event(msgspec.Struct, frozen=True, gc=False):
@@ -127,20 +134,66 @@ def _text_so_far(self: Any) -> str:
     return self._buffer.text(self._length)  # type: ignore[no-any-return]
 
 
-def _lazy(public: type[_Public], text_field: str) -> Callable[..., _Public]:
+def _parsed_so_far(self: Any) -> Reading:
+    """The partial value as of this event: parsed on the first read, kept on the event for
+    later reads (see :mod:`oxide_rx._core.partial` for what a later read gives)."""
+    reading: Reading | None = self._parsed
+    document: PartialDocument | None = self._document
+    if reading is None:
+        buffer: TextBuffer = self._buffer
+        if document is None:
+            value, error = parse_once(buffer.text(self._length))
+            reading = (value, error, None)
+        else:
+            reading = document.read(self._length, buffer)
+    elif document is not None:
+        again = document.again(self._length, reading)
+        if again is reading:
+            return reading
+        reading = again
+    else:
+        return reading
+    force_setattr(self, "_parsed", reading)
+    return reading
+
+
+def _parsed_value(self: Any) -> Any:
+    return _parsed_so_far(self)[0]
+
+
+def _parsed_error(self: Any) -> str | None:
+    return _parsed_so_far(self)[1]
+
+
+def _lazy(
+    public: type[_Public], text_field: str, parsed: tuple[str, str] | None = None
+) -> Callable[..., _Public]:
     """A private subclass of ``public`` whose ``text_field`` is read from the accumulator's
     buffer on access. Built positionally: the public fields (the text field's own slot is
     unused), then the buffer and the length at the time of the event. It carries the public
     class's name, so ``type(event).__name__`` (logs, tables keyed by name) reads as users
-    expect."""
+    expect.
+
+    ``parsed`` names the properties (value, error) that read the partial JSON of that text as
+    of the event; the class then takes the :class:`PartialDocument` as a third private
+    argument (``None``: parse the event's own text once, on the first read)."""
+    annotations = {"_buffer": "TextBuffer | None", "_length": "int"}
     namespace: dict[str, Any] = {
-        "__annotations__": {"_buffer": "TextBuffer | None", "_length": "int"},
         "_buffer": None,
         "_length": 0,
         "_public": public,
         "_fields": _public_fields(public),
         text_field: property(_text_so_far),
     }
+    if parsed is not None:
+        annotations |= {"_document": "PartialDocument | None", "_parsed": "Reading | None"}
+        namespace |= {
+            "_document": None,
+            "_parsed": None,
+            parsed[0]: property(_parsed_value),
+            parsed[1]: property(_parsed_error),
+        }
+    namespace["__annotations__"] = annotations
     lazy = type(public.__name__, (_Lazy, public), namespace)
     lazy.__qualname__ = public.__qualname__
     return lazy
@@ -175,6 +228,23 @@ class ContentDelta(Event, frozen=True, gc=False):
     choice: int = 0
     output_index: int | None = None
 
+    @property
+    def parsed(self) -> Any:
+        """The structured output so far, as of this event, when the stream asked for a
+        ``response_format`` / ``text_format`` type: an instance of that type's partial class
+        (same fields, each optional) holding the fields complete so far, ``None`` for the
+        rest. ``None`` on other streams (and on events built by hand).
+
+        A typed view is immutable and is rebuilt only when a field completes, so reading it
+        after every delta is O(1). The final instance is ``ContentDone.parsed``.
+        """
+        return None
+
+    @property
+    def parse_error(self) -> str | None:
+        """Why the structured output so far is not valid (JSON, or a completed field that
+        does not validate), as of this event; ``None`` while it is. Never raised."""
+        return None
 
 
 class ContentDone(Event, frozen=True, gc=False):
@@ -229,10 +299,19 @@ class ReasoningDone(Event, frozen=True, gc=False):
 class ToolCallDelta(Event, frozen=True, gc=False):
     """A fragment of a function call's arguments.
 
-    ``arguments_snapshot`` is the argument text so far; ``parsed_arguments`` parses it as
-    partial JSON on access (``None`` until something parseable has arrived). ``call_id`` is
-    the id to answer the call with (chat: ``tool_calls[].id``; Responses: the item's
-    ``call_id``, not the item id).
+    ``arguments_snapshot`` is the argument text so far. ``parsed_arguments`` is its partial
+    JSON value as of this event (``None`` until something parseable has arrived): strings in
+    progress show, numbers and ``true``/``false``/``null`` once complete, never a wrong value.
+    On a stream it is parsed incrementally, so reading it after every delta costs each delta
+    once, however long the arguments. Read in order it is the parser's *live* value, which
+    grows as later deltas are read: ``copy.deepcopy`` it to keep it. Read again later, the
+    event gives its value as it was (details: :mod:`oxide_rx._core.partial`). With an argument
+    type registered for the tool (``tool_types``, or a tool from :func:`oxide_rx.tool`) it is
+    instead an instance of that type's partial class: the arguments complete so far, the
+    others ``None`` (immutable). ``arguments_error`` says why the arguments are not valid JSON
+    (or a complete argument does not validate); it is never raised. ``call_id`` is the id to
+    answer the call with (chat: ``tool_calls[].id``; Responses: the item's ``call_id``, not
+    the item id).
 
     >>> ToolCallDelta(index=0, call_id="call_1", name="get_weather",
     ...               arguments_delta='"Par', arguments_snapshot='{"city": "Par').parsed_arguments
@@ -249,8 +328,14 @@ class ToolCallDelta(Event, frozen=True, gc=False):
 
     @property
     def parsed_arguments(self) -> Any:
-        return parse_partial_json(self.arguments_snapshot)
+        """The arguments so far as partial JSON (see the class docstring)."""
+        return parse_once(self.arguments_snapshot)[0]
 
+    @property
+    def arguments_error(self) -> str | None:
+        """Why the arguments so far are not valid JSON (or a completed argument does not
+        validate as its type), as of this event; ``None`` while they are."""
+        return parse_once(self.arguments_snapshot)[1]
 
 
 class ToolCallDone(Event, frozen=True, gc=False):
@@ -302,9 +387,11 @@ class Done(Event, frozen=True, gc=False):
 
 
 _LazyContentDelta = _lazy(ContentDelta, "snapshot")
+_LazyParsedContentDelta = _lazy(ContentDelta, "snapshot", ("parsed", "parse_error"))
 _LazyRefusalDelta = _lazy(RefusalDelta, "snapshot")
 _LazyReasoningDelta = _lazy(ReasoningDelta, "snapshot")
-_LazyToolCallDelta = _lazy(ToolCallDelta, "arguments_snapshot")
+_LazyToolCallDelta = _lazy(ToolCallDelta, "arguments_snapshot",
+                           ("parsed_arguments", "arguments_error"))
 
 DEFAULT_STALL_THRESHOLD = 1.0
 """Seconds between two events beyond which the gap counts as a stall. Models stream a token
@@ -357,6 +444,55 @@ class Metrics(Event, frozen=True, gc=False, kw_only=True):
                 f"total {self.total_time:.2f} s")
 
 
+class ToolStarted(Event, frozen=True, gc=False, kw_only=True):
+    """A tool runner started a tool (``client.chat.completions.run_tools`` /
+    ``client.responses.run_tools``).
+
+    ``early`` is true when it started the moment the call's arguments closed as JSON, before
+    the stream said the call was done (``ToolCallDone``). ``arguments`` is the JSON text;
+    ``parsed_arguments`` what the tool receives (keyword arguments by parameter name).
+    ``round`` counts the model requests of the run from 1.
+
+    >>> ToolStarted(call_id="call_1", name="get_weather", arguments='{"city":"Paris"}')
+    ... # doctest: +ELLIPSIS
+    ToolStarted(call_id='call_1', name='get_weather', arguments='{"city":"Paris"}', ...)
+    """
+
+    call_id: str
+    name: str
+    arguments: str
+    parsed_arguments: Any = None
+    early: bool = False
+    index: int = 0
+    choice: int = 0
+    output_index: int | None = None
+    round: int = 1
+
+
+class ToolResult(Event, frozen=True, gc=False, kw_only=True):
+    """A tool finished (or failed, timed out, or was not approved); ``output`` is the text
+    sent back to the model for this call.
+
+    ``status``: ``"ok"``; ``"error"`` (the tool raised, or its arguments did not validate:
+    ``error`` says what); ``"timeout"``; ``"denied"`` (the approval hook said no).
+    ``value`` is what the tool returned (``None`` unless ``"ok"``).
+
+    >>> ToolResult(call_id="call_1", name="get_weather", output="18 °C").status
+    'ok'
+    """
+
+    call_id: str
+    name: str
+    output: str
+    status: Literal["ok", "error", "timeout", "denied"] = "ok"
+    error: str | None = None
+    value: Any = None
+    index: int = 0
+    choice: int = 0
+    output_index: int | None = None
+    round: int = 1
+
+
 ChatEvent: TypeAlias = (
     Chunk | ContentDelta | ContentDone | RefusalDelta | RefusalDone | ToolCallDelta
     | ToolCallDone | LogprobsDelta | Usage | Done | Metrics
@@ -369,3 +505,9 @@ ResponseEvent: TypeAlias = (
     | ToolCallDelta | ToolCallDone | LogprobsDelta | Usage | Done | Metrics
 )
 """Everything a :class:`~oxide_rx.ResponseStream` emits: the wire events, then helper events."""
+
+ChatRunEvent: TypeAlias = ChatEvent | ToolStarted | ToolResult
+"""Everything a chat tool run emits: each round's stream events, and its tools' events."""
+
+ResponseRunEvent: TypeAlias = ResponseEvent | ToolStarted | ToolResult
+"""Everything a Responses tool run emits: each round's stream events, and its tools' events."""

@@ -24,6 +24,8 @@ from typing import Any, TypeVar, overload
 from reactivex import Observable, abc
 
 from ._core.chat import ChatCompletionAccumulator
+from ._core.items import ItemExtractor
+from ._core.partial_json import JSONValue
 from ._core.responses import ResponseAccumulator
 from ._pipeline.chains import DONE_MARKER
 from ._pipeline.pacing import sample_ui_impl
@@ -37,6 +39,7 @@ from ._pipeline.stages import (
     ResponsesAccumulateStage,
     decode_stage,
 )
+from ._stream.items import ItemsStage
 from ._stream.sources import from_aiohttp, from_async_iterable
 from .events import ChatEvent, ResponseEvent
 from .sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent
@@ -49,6 +52,7 @@ __all__ = [
     "decode",
     "from_aiohttp",
     "from_async_iterable",
+    "items",
     "of_type",
     "parse_sse",
     "sample_ui",
@@ -143,6 +147,45 @@ def accumulate_responses(
     ) -> Sink[ResponseStreamEvent | UnknownEvent]:
         state = accumulator if accumulator is not None else ResponseAccumulator()
         return ResponsesAccumulateStage(state, downstream, stop)
+
+    return as_operator(make)
+
+
+@overload
+def items(
+    path: str, item_type: None = None, *, tool: str | None = None, choice: int = 0
+) -> Callable[[Observable[Any]], Observable[JSONValue]]: ...
+@overload
+def items(
+    path: str, item_type: type[_T], *, tool: str | None = None, choice: int = 0
+) -> Callable[[Observable[Any]], Observable[_T]]: ...
+def items(
+    path: str, item_type: type[Any] | None = None, *, tool: str | None = None, choice: int = 0
+) -> Callable[[Observable[Any]], Observable[Any]]:
+    """Each element of the array at ``path`` in streamed JSON, as ``item_type``, the moment
+    it closes: from the structured answer (``ContentDelta`` s of ``choice``), or with
+    ``tool``, from the arguments of every call to that tool.
+
+    ::
+
+        text:   --'{"cities": [{"name": "Os'--'lo"}, {"na'--'me": "Lima"}]}'--|
+        items:  ----------------------------City("Oslo")-------City("Lima")-----|
+
+    ``path``: keys joined by ``.`` ending in ``[*]`` (``"cities[*]"``; ``"[*]"`` for a root
+    array; ``"rows[*].tags[*]"``). ``item_type``: a msgspec Struct, pydantic model, dataclass
+    ... (``None``: plain JSON values). Subscribe before the stream starts: the parse needs
+    every delta. Invalid JSON or an element that does not validate ends the item stream
+    with :class:`~oxide_rx.DecodeError` (``error.partial``: the elements before it); the
+    stream itself goes on.
+
+    >>> stream.events.pipe(ox.ops.items("cities[*]", City)).subscribe(print)  # doctest: +SKIP
+    """
+    ItemExtractor(path)  # a bad path fails here, not at the first event
+
+    def make(downstream: Sink[Any], stop: Callable[[], None]) -> Sink[Any]:
+        # One extractor (its parsers) per subscription.
+        return ItemsStage(ItemExtractor(path, item_type, tool=tool, choice=choice),
+                          downstream, stop)
 
     return as_operator(make)
 

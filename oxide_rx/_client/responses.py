@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Unpack
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
+from .._core.tools import prepare_tools
 from .._stream.streams import ResponseStream
 from .._transport.requester import Requester, RequestOptions
 from .._transport.resuming import DEFAULT_MAX_RESUMES, ResumingFeed
@@ -15,6 +16,15 @@ from .._transport.sse_feed import SSEFeed
 from .._transport.timeouts import Timeout
 from ..types.responses import Response, decode_response
 from .options import query_params, split_request_options
+from .tool_runner import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_TOOL_TIMEOUT,
+    Approve,
+    RunPolicy,
+    ToolErrorPolicy,
+)
+from .tool_runs import ResponseToolRun
 from .websocket import ResponsesWebSocket, SessionOptions
 
 __all__ = ["Responses"]
@@ -39,7 +49,8 @@ class Responses:
         ``GET /responses/{id}?stream=true&starting_after=N`` (at once after a connection that
         made progress, then with backoff, at most ``max_resumes`` reconnections in a row
         without progress) and subscribers see every event once, in order. ``text_format`` may
-        be a msgspec Struct or pydantic model class (``ContentDone.parsed``).
+        be a msgspec Struct or pydantic model class (``ContentDone.parsed``); ``tools`` may
+        hold :func:`oxide_rx.tool` tools (their arguments parse into their types).
 
         >>> stream = await client.responses.create_stream(  # doctest: +SKIP
         ...     model="gpt-5.4-mini", input="Hi")
@@ -47,7 +58,9 @@ class Responses:
         """
         options = split_request_options(params)
         text_format = apply_text_format(params)
-        accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
+        typed = {name: t.arguments_type for name, t in prepare_tools(params, "responses").items()}
+        accumulator = ResponseAccumulator(text_format=text_format,
+                                          tool_types={**typed, **(tool_types or {})})
         return await self.open_stream(params, options, accumulator, max_resumes=max_resumes)
 
     async def open_stream(
@@ -142,6 +155,41 @@ class Responses:
         return ResponseStream(feed, accumulator, idle_timeout=timeout.idle, started_at=started_at,
                               first_event_timeout=timeout.first_event)
 
+    def run_tools(
+        self,
+        *,
+        tools: Sequence[Any],
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        on_tool_error: ToolErrorPolicy = "report",
+        approve: Approve | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+        **params: Any,
+    ) -> ResponseToolRun:
+        """Stream, run the tools the model calls, send their results, until it answers.
+
+        ``tools``: functions (made into tools with :func:`oxide_rx.tool`), :class:`~oxide_rx.Tool`
+        s, and other tool entries the API runs itself (passed as they are). Each round is a
+        streamed request; each tool starts the moment its call's arguments close as JSON,
+        while the model streams the later calls, and the results go back in the next round,
+        until the model answers without tools. ``max_rounds`` bounds the requests;
+        ``tool_timeout`` (seconds) each tool call; ``on_tool_error``: ``"report"`` sends a
+        tool's exception to the model as an error result, ``"raise"`` stops the run with
+        :class:`~oxide_rx.ToolRunError`; ``approve(name, arguments)`` (sync or async, within
+        ``approval_timeout``) may refuse a call. Other parameters are the request's, sent
+        every round. Returns the run, not started: subscribe, then start it.
+        Later rounds send the results with ``previous_response_id`` (the whole conversation
+        when ``store=False``).
+
+        >>> run = client.responses.run_tools(                                # doctest: +SKIP
+        ...     model="gpt-5.4-mini", input="Weather in Paris?", tools=[get_weather])
+        >>> print((await run.final_response()).output_text)                  # doctest: +SKIP
+        """
+        policy = RunPolicy(max_rounds=max_rounds, tool_timeout=tool_timeout,
+                           on_tool_error=on_tool_error, approve=approve,
+                           approval_timeout=approval_timeout)
+        return ResponseToolRun(self.create_stream, params, tools, policy)
+
     async def connect(
         self,
         *,
@@ -197,6 +245,7 @@ class Responses:
         """
         options = split_request_options(params)
         params.pop("stream", None)
+        prepare_tools(params, "responses")
         apply_text_format(params)
         body = await self._requester.request_json("POST", "/responses", options, body=params)
         return decode_response(body)

@@ -45,7 +45,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, TypedDict, Unpack
 
 import msgspec
@@ -66,6 +66,14 @@ from .._transport.websocket import (
 )
 from .._transport.websocket_link import WebSocketLink
 from ..types.responses import Response
+from .tool_runner import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_TOOL_TIMEOUT,
+    Approve,
+    ToolErrorPolicy,
+)
+from .tool_runs import SessionToolRun
 from .websocket_connection import (
     DEFAULT_HEARTBEAT,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -231,6 +239,31 @@ class ResponsesWebSocket(ConnectionKeeper, AsyncResource):
         stream_id = params.pop("stream_id", None)
         lane = self.default if stream_id is None else self.lane(stream_id)
         return await lane.create_stream(input=input, tool_types=tool_types, **params)
+
+    def run_tools(
+        self,
+        *,
+        tools: Sequence[Any],
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        on_tool_error: ToolErrorPolicy = "report",
+        approve: Approve | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+        **params: Any,
+    ) -> SessionToolRun:
+        """Run tools on the default lane (``stream_id=...``: on that lane) until the model
+        answers: see :meth:`Lane.run_tools`.
+
+        >>> run = session.run_tools(                                    # doctest: +SKIP
+        ...     input="Weather in Paris?", tools=[get_weather])
+        >>> run.on(ox.ToolStarted, print)                               # doctest: +SKIP
+        >>> answer = await run.final_response()                         # doctest: +SKIP
+        """
+        stream_id = params.pop("stream_id", None)
+        lane = self.default if stream_id is None else self.lane(stream_id)
+        return lane.run_tools(tools=tools, max_rounds=max_rounds, tool_timeout=tool_timeout,
+                              on_tool_error=on_tool_error, approve=approve,
+                              approval_timeout=approval_timeout, **params)
 
     async def warmup(self, *, input: Any = None, **params: Any) -> Response | None:
         """``generate: false`` on the default lane: see :meth:`Lane.warmup`."""

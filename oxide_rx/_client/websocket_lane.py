@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -37,6 +37,7 @@ import msgspec
 
 from .._core.responses import ResponseAccumulator
 from .._core.schema import apply_text_format
+from .._core.tools import prepare_tools
 from .._exceptions import StreamTruncatedError
 from .._stream.streams import ResponseStream
 from .._transport.timeouts import Timeout
@@ -48,6 +49,15 @@ from .._transport.websocket import (
 )
 from .._transport.websocket_link import WebSocketFeed
 from ..types.responses import Response
+from .tool_runner import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_TOOL_TIMEOUT,
+    Approve,
+    RunPolicy,
+    ToolErrorPolicy,
+)
+from .tool_runs import SessionToolRun
 from .websocket_turn import (
     LIFECYCLE_STARTS,
     TERMINALS,
@@ -143,7 +153,10 @@ class Lane:
             merged.pop(option, None)  # per-request HTTP options mean nothing on a socket
         merged.update(merged.pop("extra_body", None) or {})
         text_format = apply_text_format(merged)
-        accumulator = ResponseAccumulator(text_format=text_format, tool_types=tool_types)
+        # ox.tool tools become request entries; their arguments parse into their types.
+        typed = {name: t.arguments_type for name, t in prepare_tools(merged, "responses").items()}
+        accumulator = ResponseAccumulator(text_format=text_format,
+                                          tool_types={**typed, **(tool_types or {})})
         turn = self._prepare(merged, input)
         if self.session.over_sse:
             turn.stream = await self.session.open_sse(self._sse_params(turn), accumulator)
@@ -158,6 +171,32 @@ class Lane:
             self._forget(turn)
             raise
         return turn.stream
+
+    def run_tools(
+        self,
+        *,
+        tools: Sequence[Any],
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        tool_timeout: float | None = DEFAULT_TOOL_TIMEOUT,
+        on_tool_error: ToolErrorPolicy = "report",
+        approve: Approve | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
+        **params: Any,
+    ) -> SessionToolRun:
+        """Run tools on this lane until the model answers: the same run as
+        :meth:`oxide_rx.Responses.run_tools` (same options, events and early starts), each
+        round one response of this lane; later rounds send only the tool results, the lane
+        chains them.
+
+        >>> run = session.lane("agent").run_tools(                      # doctest: +SKIP
+        ...     input="Weather?", tools=[get_weather])
+        >>> answer = await run.final_response()                            # doctest: +SKIP
+        """
+        policy = RunPolicy(max_rounds=max_rounds, tool_timeout=tool_timeout,
+                           on_tool_error=on_tool_error, approve=approve,
+                           approval_timeout=approval_timeout)
+        return SessionToolRun(self.create_stream, params, tools, policy,
+                              chained=self.session.chain)
 
     async def warmup(self, *, input: Any = None, **params: Any) -> Response | None:
         """Prepare the server's state for what follows without generating output

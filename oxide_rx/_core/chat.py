@@ -39,6 +39,8 @@ from typing import Any
 import msgspec
 
 from oxide_rx._core.parsing import parse_as
+from oxide_rx._core.partial import PartialDocument
+from oxide_rx._core.structured import with_parsed_content
 from oxide_rx._core.text import FOLD, TextBuffer
 from oxide_rx._exceptions import DecodeError
 from oxide_rx.events import (
@@ -79,7 +81,9 @@ _INCOMPLETE = frozenset({"length", "content_filter"})
 class _ToolCall:
     """One tool call being assembled (or the deprecated ``function_call``, as index 0)."""
 
-    __slots__ = ("arguments", "call_id", "done", "index", "name", "parsed_arguments", "type")
+    __slots__ = (
+        "arguments", "call_id", "document", "done", "index", "name", "parsed_arguments", "type",
+    )
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -87,6 +91,7 @@ class _ToolCall:
         self.type = ""
         self.name = ""
         self.arguments = TextBuffer()
+        self.document = PartialDocument()  # the arguments' partial JSON, parsed when read
         self.parsed_arguments: Any = None
         self.done = False
 
@@ -243,6 +248,11 @@ class ChatCompletionAccumulator:
         self._service_tier: str | None = None
         self._moderation: Any = None
         self._prompt_filter_results: Any = None
+        self._documents: dict[TextBuffer, PartialDocument] = {}
+        if response_format is not None:
+            # ContentDelta.parsed: swapped in here so that a stream without a structured
+            # format keeps the plain per-chunk path, with no test per delta.
+            self.handle_chunk = self._handle_structured_chunk  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ reading state
 
@@ -347,6 +357,12 @@ class ChatCompletionAccumulator:
             events.append(Usage(usage))
         return events
 
+    def _handle_structured_chunk(self, chunk: ChatCompletionChunk) -> list[ChatEvent]:
+        # The class's handle_chunk, not the instance's (that is this wrapper): a subclass's
+        # override runs too, where naming ChatCompletionAccumulator would skip it.
+        events = type(self).handle_chunk(self, chunk)
+        return with_parsed_content(events, self._documents, self.response_format)
+
     def _merge_filters(self, chunk: ChatCompletionChunk) -> None:
         if chunk.moderation is not None:
             self._moderation = chunk.moderation
@@ -393,8 +409,9 @@ class ChatCompletionAccumulator:
             call.merge(None, None, fragment.name)
             piece = fragment.arguments or ""
             call.arguments.append(piece)
+            self._track_arguments(call, piece)
             events.append(_LazyToolCallDelta(0, "", call.name, piece, "", index, None,
-                                             call.arguments, len(call.arguments)))
+                                             call.arguments, len(call.arguments), call.document))
         if delta.audio is not None:
             if state.audio is None:
                 state.audio = _Audio()
@@ -440,9 +457,10 @@ class ChatCompletionAccumulator:
             if function is not None and function.arguments:
                 piece = function.arguments
                 call.arguments.append(piece)
+            self._track_arguments(call, piece)
             events.append(_LazyToolCallDelta(call.index, call.call_id, call.name, piece, "",
                                              state.index, None, call.arguments,
-                                             len(call.arguments)))
+                                             len(call.arguments), call.document))
             current = state.current_tool
             if current is not None and current is not call and not current.done:
                 # The model moved on to the next call: the previous one is complete.
@@ -450,6 +468,13 @@ class ChatCompletionAccumulator:
                 superseded = [current] if superseded is None else [*superseded, current]
             state.current_tool = call
         return superseded
+
+    def _track_arguments(self, call: _ToolCall, piece: str) -> None:
+        """Hand an arguments piece to the call's partial document (parsed when read)."""
+        if piece:
+            call.document.append(piece)
+        if self.tool_types:  # typed partial arguments for a tool with a registered type
+            call.document.target = self.tool_types.get(call.name)
 
     def _emit_tool_done(
         self, state: _ChoiceState, call: _ToolCall, events: list[ChatEvent], *, incomplete: bool

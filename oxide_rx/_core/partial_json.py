@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any, Final, TypeAlias
 
 import msgspec
 
 from oxide_rx._exceptions import DecodeError
 
-__all__ = ["ArrayItem", "JSONValue", "PartialJSONParser"]
+__all__ = ["ArrayItem", "JSONValue", "Mark", "PartialJSONParser", "restore"]
 
 JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
 """A JSON value as :func:`json.loads` returns it."""
@@ -81,6 +82,39 @@ _LITERALS: Final[dict[str, tuple[str, JSONValue]]] = {
 }
 _PATH_SYNTAX = re.compile(r"(?:[^.\[\]]+|\[\*\])(?:\.[^.\[\]]+|\[\*\])*")
 _PATH_PART = re.compile(r"\[\*\]|[^.\[\]]+")
+
+Mark: TypeAlias = tuple[tuple[Any, int, str | None, JSONValue], ...]
+"""Where a live value stood (see :meth:`PartialJSONParser.mark`): for each open container,
+outermost first, the container, its length, the key of its last entry (objects), and the
+innermost one's last entry."""
+
+
+def restore(mark: Mark) -> JSONValue:
+    """The value as it was when ``mark`` was taken, in fresh containers: O(the sizes of the
+    containers open then), whatever was parsed since.
+
+    >>> parser = PartialJSONParser()
+    >>> _ = parser.feed('{"a": ["x", "y')
+    >>> mark = parser.mark()
+    >>> _ = parser.feed('z"], "b": 1}')
+    >>> restore(mark), parser.value
+    ({'a': ['x', 'y']}, {'a': ['x', 'yz'], 'b': 1})
+    """
+    value: JSONValue = None
+    inner = False  # the entry after this container's last one is the copy just made
+    for container, length, key, last in reversed(mark):
+        entry = value if inner else last
+        copy: Any
+        if isinstance(container, dict):
+            copy = dict(islice(container.items(), length))
+            if length:
+                copy[key] = entry
+        else:
+            copy = container[:length]
+            if length:
+                copy[-1] = entry
+        value, inner = copy, True
+    return value
 
 
 class ArrayItem(msgspec.Struct, frozen=True):
@@ -265,6 +299,39 @@ class PartialJSONParser:
             self._refresh_string()
         return self._root
 
+    def mark(self) -> Mark | None:
+        """Remember where the live value stands, in O(depth), so that :func:`restore` can
+        rebuild it as it is now after more text has been parsed (the containers only grow,
+        and only their last entry changes). ``None`` when the value can no longer change:
+        not started, a bare scalar, complete, or failed.
+
+        An object that repeats a key (the last one wins, as with :func:`json.loads`) changes
+        an earlier entry; a value restored from before the repeat then shows the later value
+        under that key.
+        """
+        stack = self._stack
+        if not stack or self._complete or self._state == _FAILED:
+            return None
+        if self._dirty:
+            self._refresh_string()
+        # An enclosing container's last entry is the next open one (restore puts its copy
+        # there): only its length and, for an object, the key are needed. The innermost
+        # container's last entry is kept as it is now (a string in progress, say).
+        entries: list[tuple[Any, int, str | None, JSONValue]] = [
+            (container, len(container), key, None)
+            for container, _, key, _, _ in islice(stack, 1, None)  # [0]: the top level
+        ]
+        cur = self._cur
+        length = len(cur)
+        if not length:
+            entries.append((cur, 0, None, None))
+        elif self._is_obj:
+            key = next(reversed(cur))
+            entries.append((cur, length, key, cur[key]))
+        else:
+            entries.append((cur, length, None, cur[-1]))
+        return tuple(entries)
+
     def snapshot(self) -> JSONValue:
         """The value so far, in objects the parser will not change afterwards.
 
@@ -298,6 +365,34 @@ class PartialJSONParser:
         self._snapshot = value
         self._snapshot_valid = True
         return value
+
+    @property
+    def settled(self) -> int:
+        """How many leading entries of the root object (keys) or array (elements) are final.
+
+        Every entry but the last one of an open root is final; the last one is too unless it
+        is a string still arriving or a container still open. O(1): what typed partial views
+        ("the fields complete so far") are built from.
+
+        >>> parser = PartialJSONParser()
+        >>> _ = parser.feed('{"a": 1, "b": "x')
+        >>> parser.settled
+        1
+        >>> _ = parser.feed('y", "c": [')
+        >>> parser.settled
+        2
+        """
+        root = self._root
+        if not isinstance(root, dict | list):
+            return 0
+        count = len(root)
+        if self._complete or not count:
+            return count
+        # After an error the state no longer says whether the last entry had closed: leave
+        # it out (a shorter prefix is still a true one).
+        if len(self._stack) > 1 or self._state == _STRING or self._state == _FAILED:
+            return count - 1
+        return count
 
     @property
     def complete(self) -> bool:

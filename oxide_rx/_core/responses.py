@@ -53,6 +53,7 @@ import msgspec
 
 from oxide_rx import events as ev
 from oxide_rx._core.parsing import parse_as
+from oxide_rx._core.partial import PartialDocument
 from oxide_rx._core.replays import ReplayFilter
 from oxide_rx._core.response_completion import completion_events
 from oxide_rx._core.response_items import (
@@ -63,7 +64,8 @@ from oxide_rx._core.response_items import (
     call_identity,
 )
 from oxide_rx._core.response_lifecycle import LifecycleCheck
-from oxide_rx._core.text import FOLD
+from oxide_rx._core.structured import with_parsed_content
+from oxide_rx._core.text import FOLD, TextBuffer
 from oxide_rx._exceptions import DecodeError, ResponseFailedError
 from oxide_rx.events import ResponseEvent
 from oxide_rx.types import responses as rt
@@ -119,6 +121,12 @@ class ResponseAccumulator:
         self._final: rt.Response | None = None
         self._items: dict[int, ItemState] = {}
         self._snapshot: rt.Response | None = None
+        self._arguments: dict[int, PartialDocument] = {}  # by output index
+        self._documents: dict[TextBuffer, PartialDocument] = {}  # structured text parts
+        if text_format is not None:
+            # ContentDelta.parsed: swapped in here so that a stream without a structured
+            # format keeps the plain per-event path, with no test per delta.
+            self.handle_event = self._handle_structured_event  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ public
 
@@ -182,6 +190,15 @@ class ResponseAccumulator:
         if handler is not None:
             handler(self, event, out)
         return out
+
+    def _handle_structured_event(
+        self, event: rt.ResponseStreamEvent | rt.UnknownEvent
+    ) -> list[ResponseEvent] | None:
+        # The class's handle_event, not the instance's (that is this wrapper): a subclass's
+        # override runs too, where naming ResponseAccumulator would skip it.
+        out = type(self).handle_event(self, event)
+        return None if out is None else with_parsed_content(out, self._documents,
+                                                            self.text_format)
 
     def response(self) -> rt.Response:
         """The response so far (the final one once :attr:`terminal`). Never mutated later."""
@@ -389,9 +406,16 @@ class ResponseAccumulator:
         buffer = state.stream_buffer()
         buffer.append(event.delta)
         call_id, name = call_identity(state.item)
+        document = self._arguments.get(event.output_index)
+        if document is None:
+            document = self._arguments[event.output_index] = PartialDocument()
+        if event.delta:
+            document.append(event.delta)  # parsed when parsed_arguments is read
+        if self.tool_types:  # typed partial arguments for a tool with a registered type
+            document.target = self.tool_types.get(name)
         out.append(ev._LazyToolCallDelta(
             event.output_index, call_id, name, event.delta, "", 0, event.output_index,
-            buffer, len(buffer),
+            buffer, len(buffer), document,
         ))
 
     def _on_arguments_done(self, event: rt.FunctionCallArgumentsDone, out: _Out) -> None:

@@ -1,7 +1,19 @@
-"""Structured outputs: from a msgspec Struct or pydantic model to the API's strict JSON schema.
+"""JSON schemas for the API's strict mode: structured outputs and function tools, one generator.
 
-The API's strict mode wants an object at the root, every property required and
-``additionalProperties: false`` on every object; both schema generators need that added.
+``strict_schema(target)`` takes a msgspec Struct, a pydantic model, or anything msgspec can
+describe (a dataclass, a TypedDict, an arguments Struct built by :func:`oxide_rx.tool`) and
+returns the schema the API's strict mode accepts, as the official package's
+``to_strict_json_schema`` shapes it: the root's own definition inlined, every object
+``additionalProperties: false`` with every property required (an optional one is
+``anyOf [T, null]``), nested types in ``$defs``, ``None`` defaults dropped, a ``$ref`` with
+siblings (a description) unfolded, a one-entry ``allOf`` unwrapped.
+
+>>> class City(msgspec.Struct):
+...     name: str
+...     country: str | None = None
+>>> schema = strict_schema(City)
+>>> schema["required"], schema["additionalProperties"], schema["properties"]["country"]
+(['name', 'country'], False, {'anyOf': [{'type': 'string'}, {'type': 'null'}]})
 """
 
 from __future__ import annotations
@@ -18,6 +30,9 @@ __all__ = [
     "strict_schema",
     "text_format_param",
 ]
+
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
 def is_schema_type(value: object) -> TypeGuard[type[Any]]:
@@ -41,20 +56,51 @@ def strict_schema(target: type[Any]) -> dict[str, Any]:
         if defs:
             root["$defs"] = defs
         schema = root
-    _make_strict(schema)
-    return schema
+    return _make_strict(schema, schema)
 
 
-def _make_strict(node: Any) -> None:
-    if isinstance(node, dict):
-        if node.get("type") == "object" and "properties" in node:
-            node["additionalProperties"] = False
-            node["required"] = list(node["properties"])
-        for value in node.values():
-            _make_strict(value)
-    elif isinstance(node, list):
-        for value in node:
-            _make_strict(value)
+def _make_strict(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """``node`` made strict in place (the rules in the module docstring); returns it."""
+    for definitions in ("$defs", "definitions"):
+        for definition in (node.get(definitions) or {}).values():
+            _make_strict(definition, root)
+    if node.get("type") == "object" and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        node["required"] = list(properties)
+        for value in properties.values():
+            _make_strict(value, root)
+    if isinstance(node.get("items"), dict):
+        _make_strict(node["items"], root)
+    for variant in node.get("anyOf") or ():
+        _make_strict(variant, root)
+    all_of = node.get("allOf")
+    if isinstance(all_of, list):
+        if len(all_of) == 1:
+            node.update(_make_strict(node.pop("allOf")[0], root))
+        else:
+            for entry in all_of:
+                _make_strict(entry, root)
+    enum_values = node.get("enum")
+    if isinstance(enum_values, list) and "type" not in node:
+        # msgspec leaves an enum's type implicit; say it, as pydantic does.
+        kinds = {_JSON_TYPES.get(type(value)) for value in enum_values}
+        if len(kinds) == 1 and None not in kinds:
+            node["type"] = kinds.pop()
+    if "default" in node and node["default"] is None:
+        del node["default"]  # still nullable; the type's own default is None anyway
+    ref = node.get("$ref")
+    if isinstance(ref, str) and len(node) > 1:
+        # The API rejects a $ref beside other keywords ({"$ref": ..., "description": ...}):
+        # unfold the definition, this node's own keywords winning.
+        resolved = root
+        for key in ref.removeprefix("#/").split("/"):
+            resolved = resolved[key]
+        del node["$ref"]
+        node.update({**resolved, **node})
+        return _make_strict(node, root)
+    return node
 
 
 def response_format_param(target: type[Any]) -> dict[str, Any]:

@@ -24,13 +24,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast, overload
 
 import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from .._core.items import ItemExtractor
 from .._core.metrics import StreamMetrics
+from .._core.partial_json import JSONValue
 from .._exceptions import APIConnectionError, APITimeoutError, OxideRxError, StreamTruncatedError
 from .._pipeline.chains import Chain
 from .._pipeline.sink import Sink
@@ -40,12 +42,14 @@ from .._transport.watchdog import IdleWatchdog
 from . import text
 from .fanout import FanOut, TypedCallback
 from .inbox import Inbox, drain
+from .items import iter_items
 from .pump import close_quietly, push_batches
 
 __all__ = ["CLOSE_GRACE_SECONDS", "StreamHandle"]
 
 _E = TypeVar("_E")
 _On = TypeVar("_On")
+_Item = TypeVar("_Item")
 
 # aclose() waits this long for the pump to unwind after cancelling it.
 CLOSE_GRACE_SECONDS = 5.0
@@ -197,6 +201,30 @@ class StreamHandle(AsyncResource, Generic[_E]):
         ...     yield text
         """
         return text.iter_snapshots(self._attach, self.start, choice)
+
+    @overload
+    def items(
+        self, path: str, item_type: None = None, *, tool: str | None = None, choice: int = 0
+    ) -> AsyncIterator[JSONValue]: ...
+    @overload
+    def items(
+        self, path: str, item_type: type[_Item], *, tool: str | None = None, choice: int = 0
+    ) -> AsyncIterator[_Item]: ...
+    def items(
+        self, path: str, item_type: type[Any] | None = None, *, tool: str | None = None,
+        choice: int = 0,
+    ) -> AsyncIterator[Any]:
+        """Each element of the array at ``path`` (``"cities[*]"``) in the structured answer,
+        or with ``tool`` in the arguments of every call to that tool, as ``item_type``, the
+        moment it closes (rules: :func:`oxide_rx.ops.items`). Starts the stream; leaving the
+        loop early stops listening; invalid JSON or an element that does not validate raises
+        :class:`~oxide_rx.DecodeError` after the elements before it.
+
+        >>> async for city in stream.items("cities[*]", City):  # doctest: +SKIP
+        ...     print(city.name)
+        """
+        extract = ItemExtractor(path, item_type, tool=tool, choice=choice)
+        return iter_items(self._attach, self.start, extract)
 
     # -- what subclasses define -----------------------------------------------------------
 

@@ -32,7 +32,9 @@ this without code access through headers (the queue is then not consumed):
 
 ``X-Mock-Scenario: name[:argument]``
     ``default``, ``text:<text>``, ``tool_calls`` (two parallel ``get_weather`` calls),
-    ``function_calls`` (same), ``refusal[:<text>]``, ``reasoning``,
+    ``function_calls`` (same), ``tool_use`` (those calls, then, to a request carrying their
+    results, an answer from them), ``structured[:<json>]`` (a JSON answer; without an
+    argument, three cities), ``refusal[:<text>]``, ``reasoning``,
     ``incomplete[:<reason>]``, ``error:<status>[:<message>]``,
     ``response_error[:<code>[:<message>]]``, ``replay:<name>``, ``synthetic[:<events>]``.
 
@@ -57,7 +59,11 @@ How each scenario looks on each API (Chat Completions / Responses):
 
 - ``default``, ``text``: ``delta.content`` pieces, ``finish_reason: stop`` / a message item
   with ``response.output_text.delta`` pieces.
-- ``tool_calls``: parallel ``delta.tool_calls`` by index / one ``function_call`` item per call.
+- ``tool_calls``: parallel ``delta.tool_calls`` by index / one ``function_call`` item per call
+  (``stamp=True``: each chunk / event carries ``x_stamp``, ``time.monotonic_ns()`` at send).
+- ``tool_use``: ``tool_calls``, or, when the request ends with tool results (chat ``tool``
+  messages / ``function_call_output`` items), a text built from them (a tool runner's loop).
+- ``structured``: the value's JSON as ``text``.
 - ``refusal``: ``delta.refusal`` pieces / a ``refusal`` part with ``response.refusal.*``.
 - ``reasoning``: the text only / a reasoning item (summary parts) and then a message.
 - ``incomplete``: ``finish_reason: length`` / ``response.incomplete`` with the reason.

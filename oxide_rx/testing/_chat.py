@@ -150,9 +150,12 @@ class _ChunkMaker:
             "system_fingerprint": "fp_mock",
         }
         self.count = 0
+        self.stamp = False  # x_stamp: the send time, on chunks built as they are sent
 
     def chunk(self, choices: list[dict[str, Any]], usage: Any = None) -> dict[str, Any]:
         chunk: dict[str, Any] = {**self.header, "choices": choices}
+        if self.stamp:
+            chunk["x_stamp"] = time.monotonic_ns()
         if self.params.include_usage:
             chunk["usage"] = usage
         if self.params.include_obfuscation:
@@ -203,6 +206,7 @@ def _interleaved(scenario: Scenario, params: ChatParams) -> Iterator[bytes]:
         error = {"message": scenario.message, "type": scenario.code, "param": None}
         yield chat_frame({"error": {**error, "code": scenario.code}})
         return
+    make.stamp = isinstance(scenario, ToolCallsScenario) and scenario.stamp
     choices = _choices(scenario, params)
     streams = [_choice_chunks(make, i, c) for i, c in enumerate(choices)]
     # n > 1: one chunk per choice in turn, as the API does (reference §2, chat-n2-usage.sse).

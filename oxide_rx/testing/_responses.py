@@ -79,6 +79,8 @@ class ResponseRun:
         self.created_at = int(time.time())
         self.final: dict[str, Any] | None = None
         self._seq = 0
+        # x_stamp: the send time, on events built as they are sent (Scenario.tool_calls)
+        self._stamp = isinstance(scenario, ToolCallsScenario) and scenario.stamp
 
     # --- objects ----------------------------------------------------------------------------
 
@@ -137,6 +139,8 @@ class ResponseRun:
 
     def _event(self, type_: str, **fields: Any) -> bytes:
         event = {"type": type_, "sequence_number": self._seq, **fields}
+        if self._stamp:
+            event["x_stamp"] = time.monotonic_ns()
         self._seq += 1
         return event_frame(event)
 

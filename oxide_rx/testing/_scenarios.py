@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -28,6 +29,7 @@ __all__ = [
     "SyntheticScenario",
     "TextScenario",
     "ToolCallsScenario",
+    "ToolUseScenario",
 ]
 
 ToolCallSpec = tuple[str, "str | Mapping[str, object]"]
@@ -54,6 +56,11 @@ class Scenario:
     fault: Fault | None = None
     """Wire fault applied while this answer is written (None: a clean answer)."""
 
+    def for_request(self, body: Any) -> Scenario:
+        """The scenario that answers a request with this JSON ``body`` (itself; a scenario
+        that depends on the conversation, :meth:`tool_use`, picks its answer here)."""
+        return self
+
     def with_fault(self, fault: Fault) -> Scenario:
         """The same scenario with ``fault`` merged into its fault (``fault`` wins)."""
         merged = fault if self.fault is None else self.fault | fault
@@ -76,19 +83,56 @@ class Scenario:
         return TextScenario(content=text, fault=fault)
 
     @classmethod
-    def tool_calls(cls, calls: Sequence[ToolCallSpec], *, fault: Fault | None = None) -> Scenario:
+    def tool_calls(
+        cls, calls: Sequence[ToolCallSpec], *, stamp: bool = False, fault: Fault | None = None
+    ) -> Scenario:
         """Parallel tool calls ``[(name, arguments), ...]``; arguments as JSON text or a dict.
 
-        On the Responses API each call is one ``function_call`` output item.
+        On the Responses API each call is one ``function_call`` output item. ``stamp=True``
+        adds ``"x_stamp": time.monotonic_ns()`` to every chunk / event, taken as it is sent
+        (with ``Fault.pace``, a test can order what a client did against what the server had
+        sent, on the server's own clock).
 
         >>> Scenario.tool_calls([("get_weather", {"city": "Paris"})]).calls
         (('get_weather', '{"city":"Paris"}'),)
         """
-        normalised = tuple(
-            (name, args if isinstance(args, str) else msgspec.json.encode(args).decode())
-            for name, args in calls
-        )
-        return ToolCallsScenario(calls=normalised, fault=fault)
+        return ToolCallsScenario(calls=_normalised(calls), stamp=stamp, fault=fault)
+
+    @classmethod
+    def tool_use(
+        cls,
+        calls: Sequence[ToolCallSpec],
+        answer: str | None = None,
+        *,
+        stamp: bool = False,
+        fault: Fault | None = None,
+    ) -> Scenario:
+        """A model that uses tools: it answers with the parallel tool ``calls`` (as
+        :meth:`tool_calls`), and a request that carries tool results (chat: the last message
+        has role ``tool``; Responses: the input ends with ``function_call_output`` items)
+        with a text: ``answer``, or by default ``"From the tools: "`` and the results, in
+        order, joined with ``"; "``. ``fault`` applies to the tool-call answer only.
+
+        The choice is made per request, from its body: enqueue it once per round (or make it
+        the server's default scenario) for a tool runner's loop.
+
+        >>> scenario = Scenario.tool_use([("add", {"a": 1, "b": 2})])
+        >>> scenario.for_request({"messages": [{"role": "user", "content": "1+2?"}]}).calls
+        (('add', '{"a":1,"b":2}'),)
+        >>> scenario.for_request({"messages": [{"role": "tool", "content": "3"}]}).content
+        'From the tools: 3'
+        """
+        return ToolUseScenario(calls=_normalised(calls), answer=answer, stamp=stamp,
+                               fault=fault)
+
+    @classmethod
+    def structured(cls, value: Any, *, fault: Fault | None = None) -> Scenario:
+        """Answer with ``value`` as JSON text (a structured output), in ~4-character deltas.
+
+        >>> Scenario.structured({"cities": ["Oslo", "Lima"]}).content
+        '{"cities":["Oslo","Lima"]}'
+        """
+        return TextScenario(content=msgspec.json.encode(value).decode(), fault=fault)
 
     @classmethod
     def function_calls(
@@ -218,7 +262,8 @@ class Scenario:
     def parse(cls, spec: str) -> Scenario:
         """Parse the ``X-Mock-Scenario`` header: ``name[:argument]``.
 
-        ``default``, ``text:<text>``, ``tool_calls``, ``function_calls``,
+        ``default``, ``text:<text>``, ``tool_calls``, ``function_calls``, ``tool_use``
+        (the weather calls, then an answer from their results), ``structured[:<json>]``,
         ``refusal[:<text>]``, ``reasoning``, ``incomplete[:<reason>]``,
         ``error:<status>[:<message>]``, ``response_error[:<code>[:<message>]]``,
         ``replay:<name>``, ``synthetic[:<events>]``. Raises ``ValueError`` otherwise.
@@ -233,9 +278,11 @@ class Scenario:
             case "text":
                 return cls.text(arg or "Hello from the mock server.")
             case "tool_calls" | "function_calls":
-                return cls.tool_calls(
-                    [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Tokyo"})]
-                )
+                return cls.tool_calls(_WEATHER_CALLS)
+            case "tool_use":
+                return cls.tool_use(_WEATHER_CALLS)
+            case "structured":
+                return cls.structured(msgspec.json.decode(arg) if arg else _SAMPLE_DOCUMENT)
             case "refusal":
                 return cls.refusal(arg) if arg else cls.refusal()
             case "reasoning":
@@ -274,6 +321,24 @@ class ToolCallsScenario(Scenario):
     """See :meth:`Scenario.tool_calls`; ``calls`` holds ``(name, arguments_json)`` pairs."""
 
     calls: tuple[tuple[str, str], ...]
+    stamp: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolUseScenario(Scenario):
+    """See :meth:`Scenario.tool_use`."""
+
+    calls: tuple[tuple[str, str], ...]
+    answer: str | None = None
+    stamp: bool = False
+
+    def for_request(self, body: Any) -> Scenario:
+        results = tool_results(body)
+        if results is None:
+            return ToolCallsScenario(calls=self.calls, stamp=self.stamp, fault=self.fault)
+        answer = self.answer if self.answer is not None else "From the tools: " + "; ".join(
+            results)
+        return TextScenario(content=answer)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -346,3 +411,57 @@ def error_body(
 ) -> dict[str, object]:
     """``{"error": {message, type, param, code}}``, the shape of every OpenAI HTTP error."""
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+_WEATHER_CALLS: list[ToolCallSpec] = [
+    ("get_weather", {"city": "Paris"}),
+    ("get_weather", {"city": "Tokyo"}),
+]
+_SAMPLE_DOCUMENT = {
+    "title": "Three cities",
+    "cities": [
+        {"name": "Oslo", "country": "Norway", "population": 717710},
+        {"name": "Lima", "country": "Peru", "population": 10092000},
+        {"name": "Osaka", "country": "Japan", "population": 2753862},
+    ],
+}
+"""What ``X-Mock-Scenario: structured`` answers (the examples' schema)."""
+
+
+def _normalised(calls: Sequence[ToolCallSpec]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, args if isinstance(args, str) else msgspec.json.encode(args).decode())
+        for name, args in calls
+    )
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return "" if content is None else msgspec.json.encode(content).decode()
+
+
+def tool_results(body: Any) -> list[str] | None:
+    """The tool results a request ends with (chat ``tool`` messages, Responses
+    ``function_call_output`` items), in order; ``None`` when it does not end with any."""
+    if not isinstance(body, Mapping):
+        return None
+    items = body.get("messages")
+    chat = items is not None
+    if not chat:
+        items = body.get("input")
+    if not isinstance(items, list):
+        return None
+    results: list[str] = []
+    for item in reversed(items):
+        if not isinstance(item, Mapping):
+            break
+        if chat and item.get("role") == "tool":
+            results.append(_text_of(item.get("content")))
+        elif not chat and item.get("type") == "function_call_output":
+            results.append(_text_of(item.get("output")))
+        else:
+            break
+    return results[::-1] or None

@@ -336,7 +336,8 @@ class MockServer:
         early = await self._early(request, scenario)
         if early is not None:
             return early
-        return scenario, decode_json(await request.read())
+        body = decode_json(await request.read())
+        return scenario.for_request(body), body
 
     async def _server_error(
         self, request: web.Request, scenario: ResponseErrorScenario

@@ -310,13 +310,14 @@ class _Connection:
             await self.respond(lane, follow)
 
     def _scenario(self, payload: dict[str, Any]) -> Scenario:
-        """``metadata.x_mock_scenario`` (a message has no headers), else the server's pick."""
+        """``metadata.x_mock_scenario`` (a message has no headers), else the server's pick;
+        then the answer to this request's conversation (:meth:`Scenario.for_request`)."""
         metadata = payload.get("metadata")
         spec = metadata.get("x_mock_scenario") if isinstance(metadata, dict) else None
         if isinstance(spec, str):
             with contextlib.suppress(ValueError):
-                return Scenario.parse(spec)
-        return self.take_scenario(self.request)
+                return Scenario.parse(spec).for_request(payload)
+        return self.take_scenario(self.request).for_request(payload)
 
     async def replay(self, lane: str | None, scenario: ReplayScenario) -> None:
         path = self.find_recording(scenario.source)
@@ -360,9 +361,11 @@ class _Connection:
             steered = asyncio.ensure_future(running.steered.wait())
             held = asyncio.ensure_future(counters.hold(lambda: self.ws.closed,
                                                        fault.hold_max, 0.05))
-            await asyncio.wait({steered, held}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (steered, held):
-                waiter.cancel()
+            try:
+                await asyncio.wait({steered, held}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when the connection's end cancels this lane: no waiter outlives it
+                for waiter in (steered, held):
+                    waiter.cancel()
         if fault.pace_interval and sent:
             await asyncio.sleep(fault.pace_interval)
         return self.closed
