@@ -29,23 +29,16 @@ Policies (what the issue left open, decided here):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
-
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import Disposable
 
 from .._core.partial_json import PartialJSONParser
 from .._core.tools import Tool, ToolRunError, tool, tool_output
 from .._exceptions import DecodeError, OxideRxError
-from .._resource import AsyncResource
-from .._stream.fanout import FanOut, TypedCallback
-from .._stream.inbox import drain
-from .._stream.lifetime import CLOSE_GRACE_SECONDS, StreamHandle
+from .._stream.hot import CLOSE_GRACE_SECONDS, HotSource
+from .._stream.lifetime import StreamHandle
 from ..events import ToolCallDelta, ToolCallDone, ToolResult, ToolStarted
 
 __all__ = [
@@ -116,7 +109,7 @@ class _Call:
         self.task: asyncio.Task[ToolResult] | None = None
 
 
-class ToolRun(AsyncResource, Generic[_E, _F]):
+class ToolRun(HotSource[_E], Generic[_E, _F]):
     """A tool run: every round's stream events, then ``ToolStarted`` / ``ToolResult`` for its
     tools, on one hot event stream; the final answer at the end.
 
@@ -137,16 +130,9 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
         self._calls: dict[int, _Call] = {}
         self._tool_tasks: set[asyncio.Task[ToolResult]] = set()
         self._stream: StreamHandle[Any] | None = None
-        self._fanout: FanOut[_E] = FanOut(self._abort_if_unwatched)
-        self._task: asyncio.Task[None] | None = None
-        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._error: Exception | None = None
         self._failure: ToolRunError | None = None
         self._final: _F | None = None
-        self._waiters = 0
-        self._closing = False
-        self.events: Observable[_E] = reactivex.create(self._subscribe_rx)
-        """Every round's events and the tools' events (Rx, hot). Subscribe, then start."""
+        super().__init__()
 
     # -- what the two APIs define ---------------------------------------------------------
 
@@ -165,49 +151,14 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
 
     # -- public surface -------------------------------------------------------------------
 
-    @property
-    def finished(self) -> bool:
-        return self._done.done()
-
-    def on(
-        self, event_type: type[_On] | tuple[type[Any], ...], callback: Callable[[_On], object]
-    ) -> abc.DisposableBase:
-        """Call ``callback(event)`` for every event of ``event_type``, all rounds.
-
-        >>> run.on(ox.ToolResult, lambda r: print(r.name, r.output))  # doctest: +SKIP
-        """
-        return self._attach(TypedCallback(event_type, callback))
-
     def start(self) -> None:
         """Begin the first round (idempotent)."""
         if self._task is None and not self._done.done():
             self._task = asyncio.get_running_loop().create_task(self._main())
 
-    async def until_done(self) -> None:
-        """Start if needed and wait for the end; raises what ended the run."""
-        if not self._done.done():
-            self._waiters += 1
-            try:
-                self.start()
-                await asyncio.shield(self._done)
-            finally:
-                self._waiters -= 1
-                self._abort_if_unwatched()
-        if self._error is not None:
-            raise self._error
-
-    def __aiter__(self) -> AsyncIterator[_E]:
-        """Every event of every round, in order."""
-        return drain(self._attach, self.start)
-
     async def aclose(self) -> None:
         """Stop: cancel the running tools and the request in flight, end every subscriber."""
-        self._closing = True
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), CLOSE_GRACE_SECONDS)
+        await self._cancel_task()
         if not self._done.done():
             self._end(self._stopped("The tool run was closed before it finished."), quiet=True)
 
@@ -387,35 +338,5 @@ class ToolRun(AsyncResource, Generic[_E, _F]):
 
     # -- subscribers ----------------------------------------------------------------------
 
-    def _subscribe_rx(
-        self, observer: abc.ObserverBase[_E], scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        return self._attach(observer)
-
-    def _attach(self, observer: Any) -> abc.DisposableBase:
-        if self._done.done():
-            if self._error is not None and not self._closing:
-                observer.on_error(self._error)
-            else:
-                observer.on_completed()
-            return Disposable()
-        self._fanout.attach(observer)
-
-        def detach() -> None:
-            self._fanout.detach(observer)
-
-        return Disposable(detach)
-
-    def _abort_if_unwatched(self) -> None:
-        if self._fanout.observers or self._waiters or self._task is None or self._done.done():
-            return
-        self._closing = True  # nobody listens any more: stop paying for the run
-        self._task.cancel()
-
-    def _end(self, error: Exception | None, *, quiet: bool = False) -> None:
-        if self._done.done():
-            return
-        self._error = error
-        self._fanout.end(None if quiet else error)
-        self._done.set_result(None)
-
+    def _subscribers_changed(self) -> None:
+        self._abort_if_unwatched()  # a raising subscriber detached may have been the last

@@ -22,13 +22,8 @@ The contract (DESIGN.md, "Lifetime of a stream"):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, TypeVar, cast, overload
-
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import Disposable
+from typing import Any, TypeVar, cast, overload
 
 from .._core.items import ItemExtractor
 from .._core.metrics import StreamMetrics
@@ -36,12 +31,10 @@ from .._core.partial_json import JSONValue
 from .._exceptions import APIConnectionError, APITimeoutError, OxideRxError, StreamTruncatedError
 from .._pipeline.chains import Chain
 from .._pipeline.sink import Sink
-from .._resource import AsyncResource
 from .._transport.feed import Feed
 from .._transport.watchdog import IdleWatchdog
 from . import text
-from .fanout import FanOut, TypedCallback
-from .inbox import Inbox, drain
+from .hot import CLOSE_GRACE_SECONDS, HotSource
 from .items import iter_items
 from .pump import close_quietly, push_batches
 
@@ -50,9 +43,6 @@ __all__ = ["CLOSE_GRACE_SECONDS", "StreamHandle"]
 _E = TypeVar("_E")
 _On = TypeVar("_On")
 _Item = TypeVar("_Item")
-
-# aclose() waits this long for the pump to unwind after cancelling it.
-CLOSE_GRACE_SECONDS = 5.0
 
 
 class _Hub:
@@ -71,7 +61,7 @@ class _Hub:
         self.on_completed = on_completed
 
 
-class StreamHandle(AsyncResource, Generic[_E]):
+class StreamHandle(HotSource[_E]):
     """A hot, single-use stream of typed events over one request.
 
     Use :class:`~oxide_rx.ChatStream` or :class:`~oxide_rx.ResponseStream` (from the client);
@@ -93,6 +83,7 @@ class StreamHandle(AsyncResource, Generic[_E]):
         self._feed = feed
         self._idle_timeout = idle_timeout
         self._first_event_timeout = first_event_timeout
+        super().__init__()
         loop = asyncio.get_running_loop()
         self._clock = loop.time
         self.metrics = StreamMetrics()
@@ -104,15 +95,7 @@ class StreamHandle(AsyncResource, Generic[_E]):
         self._read: tuple[float, int] | None = None  # the read going through the chain
         self.headers: Mapping[str, str] = feed.headers
         """The response headers (case-insensitive for HTTP; not copied)."""
-        self._fanout: FanOut[_E] = FanOut(self._subscribers_changed)
         self._chain: Chain | None = None
-        self._waiters = 0
-        self._task: asyncio.Task[None] | None = None
-        self._done: asyncio.Future[None] = loop.create_future()
-        self._error: Exception | None = None
-        self._closing = False
-        self.events: Observable[_E] = reactivex.create(self._subscribe_rx)
-        """The hot event stream (Rx). Subscribe, then start the stream."""
 
     # -- public surface -------------------------------------------------------------------
 
@@ -131,26 +114,9 @@ class StreamHandle(AsyncResource, Generic[_E]):
         return self._task is not None
 
     @property
-    def finished(self) -> bool:
-        """True once the stream completed, failed or was closed."""
-        return self._done.done()
-
-    @property
     def error(self) -> Exception | None:
         """What ended the stream, if it did not complete normally."""
         return self._error
-
-    def on(
-        self,
-        event_type: type[_On] | tuple[type[Any], ...],
-        callback: Callable[[_On], object],
-    ) -> abc.DisposableBase:
-        """Call ``callback(event)`` for every event of ``event_type`` (a class, or a tuple of
-        classes: annotate the callback's parameter with their union); dispose to stop.
-
-        >>> stream.on(ox.ContentDelta, lambda e: print(e.delta, end=""))  # doctest: +SKIP
-        """
-        return self._attach(TypedCallback(event_type, callback))
 
     def start(self) -> None:
         """Begin reading (idempotent). Subscribe before this to see every event."""
@@ -160,26 +126,13 @@ class StreamHandle(AsyncResource, Generic[_E]):
         chain.accumulate.wire = self._fanout.wants(self._wire_types)
         self._task = asyncio.get_running_loop().create_task(self._pump(chain.ingress))
 
-    async def until_done(self) -> None:
-        """Start if needed and wait for the end; raises what ended the stream."""
-        await self._wait()
-
     async def aclose(self) -> None:
         """Abort: close the connection, end every subscriber, wait for the pump to exit."""
-        self._closing = True
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), CLOSE_GRACE_SECONDS)
+        await self._cancel_task()
         self._feed.abort()
         if not self._done.done():
             self._end(self._closed_error(), quiet=True)
 
-
-    def __aiter__(self) -> AsyncIterator[_E]:
-        """Every event in order, from the start (or from now, if the stream already runs)."""
-        return drain(self._attach, self.start)
 
     def iter_text(self, choice: int = 0) -> AsyncIterator[str]:
         """The answer's text as it arrives, pulled at the consumer's pace: whatever arrived
@@ -245,53 +198,12 @@ class StreamHandle(AsyncResource, Generic[_E]):
 
     # -- internals ------------------------------------------------------------------------
 
-    async def _wait(self) -> None:
-        if self._done.done():
-            if self._error is not None:
-                raise self._error
-            return
-        self._waiters += 1
-        try:
-            self.start()
-            await asyncio.shield(self._done)
-        finally:
-            self._waiters -= 1
-            self._abort_if_unwatched()
-        if self._error is not None:
-            raise self._error
-
-    def _subscribe_rx(
-        self, observer: abc.ObserverBase[_E], scheduler: abc.SchedulerBase | None = None
-    ) -> abc.DisposableBase:
-        return self._attach(observer)
-
-    def _attach(self, observer: Sink[Any] | Inbox[Any]) -> abc.DisposableBase:
-        if self._done.done():
-            if self._error is not None and not self._closing:
-                observer.on_error(self._error)
-            else:
-                observer.on_completed()
-            return Disposable()
-        self._fanout.attach(observer)
-        return Disposable(lambda: self._detach(observer))
-
-    def _detach(self, observer: Sink[Any]) -> None:
-        if self._fanout.detach(observer):
-            self._abort_if_unwatched()
-
     def _subscribers_changed(self) -> None:
         chain = self._chain
         if chain is not None:
             # Building a wire event and fanning it out costs ~0.3 µs per event: skip it while
             # nobody can receive one (only on() callbacks for helper event types).
             chain.accumulate.wire = self._fanout.wants(self._wire_types)
-
-    def _abort_if_unwatched(self) -> None:
-        if self._fanout.observers or self._waiters or self._task is None or self._done.done():
-            return
-        # Nobody is listening any more: stop paying for the generation.
-        self._closing = True
-        self._task.cancel()
 
     def _fail(self, error: Exception) -> None:
         self._end(error)
@@ -319,7 +231,6 @@ class StreamHandle(AsyncResource, Generic[_E]):
     def _end(self, error: Exception | None, *, quiet: bool = False) -> None:
         if self._done.done():
             return
-        self._error = error
         metrics = self.metrics
         self._record_read()
         metrics.usage(self._output_tokens())
@@ -327,8 +238,7 @@ class StreamHandle(AsyncResource, Generic[_E]):
         if self._fanout.observers:
             # Metrics is a member of both ChatEvent and ResponseEvent.
             self._fanout.emit(cast(_E, metrics.metrics()))
-        self._fanout.end(None if quiet else error)
-        self._done.set_result(None)
+        super()._end(error, quiet=quiet)
 
     async def _pump(self, ingress: Sink[bytes]) -> None:
         task = asyncio.current_task()

@@ -56,7 +56,7 @@ class ChatStream(StreamHandle[ChatEvent]):
 
     async def final_completion(self) -> ChatCompletion:
         """Run to the end and return the completion with every choice."""
-        await self._wait()
+        await self.until_done()
         return self.accumulator.completion()
 
     def current_completion(self) -> ChatCompletion:
@@ -106,7 +106,7 @@ class ResponseStream(StreamHandle[ResponseEvent]):
 
     async def final_response(self) -> Response:
         """Run to the end and return the response (``response.output_text`` for the text)."""
-        await self._wait()
+        await self.until_done()
         return self.accumulator.response()
 
     def current_response(self) -> Response:
