@@ -34,6 +34,7 @@ class LoopThread:
         """Run at interpreter exit (the sessions of clients never closed)."""
         self.stopped = False
         """Set at interpreter exit: a stream finalized later must not wait on this loop."""
+        self._releasing: set[asyncio.Task[None]] = set()
         self.thread = threading.Thread(target=self.loop.run_forever, name="oxide_rx-compat",
                                        daemon=True)
         self.thread.start()
@@ -50,6 +51,22 @@ class LoopThread:
         except BaseException:
             future.cancel()  # KeyboardInterrupt while waiting: stop the work on the loop too
             raise
+
+    def release(self, closing: Coroutine[Any, Any, None]) -> None:
+        """Run ``closing`` (a stream's ``aclose``) to its end from any thread.
+
+        A blocking consumer waits for it. On the loop's own thread (the garbage collector
+        finalizes an abandoned stream on whatever thread it happens to run) waiting would
+        deadlock, so it becomes a task there; after interpreter exit nothing is left to release.
+        """
+        if self.stopped:
+            closing.close()
+        elif threading.current_thread() is self.thread:
+            task = self.loop.create_task(closing)
+            self._releasing.add(task)  # a task only weakly referenced could be collected
+            task.add_done_callback(self._releasing.discard)
+        else:
+            self.run(closing)
 
     def call(self, function: Callable[[], None]) -> None:
         """Call ``function`` on the loop thread (it subscribes there) and wait for it."""

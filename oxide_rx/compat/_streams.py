@@ -159,8 +159,7 @@ class Pipe:
                 if self.end is None:
                     signals.get()  # one signal per event and at the end: none is missed
         finally:
-            if not runner.stopped:  # finalized at interpreter exit: nothing left to release
-                runner.run(self.opened.core.aclose())
+            runner.release(self.opened.core.aclose())
 
 
 async def amapped(items: AsyncIterator[Any], convert: _Convert,

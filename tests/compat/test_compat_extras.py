@@ -107,6 +107,28 @@ def test_sync_stream_iterates_from_a_worker_thread(base_url: str) -> None:
     assert texts == ["from a thread"]
 
 
+def test_a_sync_stream_finalized_on_the_loop_thread_releases_its_connection(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The garbage collector runs finalizers on whatever thread it happens to run on; an
+    # abandoned blocking stream can be finalized on compat's own loop thread, which must not
+    # wait on itself.
+    ignored: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: ignored.append(info.exc_value))
+    serving = ServerThread()
+    with serving as server:
+        client = OpenAI(api_key="sk-test", base_url=server.base_url)
+        abandoned = [client.chat.completions.create(
+            model="m", messages=[], stream=True,
+            extra_headers={"X-Mock-Scenario": "text:" + "word " * 200})]
+        assert next(iter(abandoned[0])).choices
+        runner = compat._loop.loop_thread()
+        runner.call(abandoned.clear)  # the last reference dies on the loop thread
+        serving.call(server.wait_for_open_connections(0))  # raises TimeoutError if held
+        assert ignored == []
+        client.close()
+
+
 def test_a_stream_left_open_does_not_hold_up_interpreter_exit(base_url: str) -> None:
     program = textwrap.dedent("""
         from oxide_rx.compat import OpenAI

@@ -29,7 +29,7 @@ HERE = Path(__file__).parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "oxide_rx"
 FETCH_TIMEOUT = 180.0
 RUN_TIMEOUT = 600.0
-_RESULT = re.compile(r"^(PASSED|FAILED|ERROR) (.+?)(?: - .*)?$")
+_RESULT = re.compile(r"^(PASSED|FAILED|ERROR) (.+?)( - .*)?$")
 
 
 def _source() -> Path:
@@ -64,8 +64,8 @@ def _files(root: Path) -> list[str]:
     return ["tests/lib/chat", *(str(p.relative_to(root)) for p in responses)]
 
 
-def _run(root: Path, *, swapped: bool) -> dict[str, str]:
-    """``{test id: PASSED | FAILED | ERROR}`` of one run of the official files."""
+def _run(root: Path, *, swapped: bool) -> dict[str, tuple[str, str]]:
+    """``{test id: (PASSED | FAILED | ERROR, why)}`` of one run of the official files."""
     for module in ("inline_snapshot", "rich"):  # what their tests import besides openai
         pytest.importorskip(module)
     plugins = ["-p", "swap_plugin"] if swapped else []
@@ -81,7 +81,7 @@ def _run(root: Path, *, swapped: bool) -> dict[str, str]:
     for line in done.stdout.splitlines():
         match = _RESULT.match(line)
         if match:
-            results[match.group(2)] = match.group(1)
+            results[match.group(2)] = (match.group(1), match.group(3) or "")
     if not results:
         pytest.fail(f"the official tests did not run:\n{done.stdout[-3000:]}\n"
                     f"{done.stderr[-3000:]}")
@@ -92,9 +92,10 @@ def test_official_helper_tests_pass_on_compat() -> None:
     root = _source()
     official = _run(root, swapped=False)
     compat = _run(root, swapped=True)
-    passing = sorted(test for test, outcome in official.items() if outcome == "PASSED")
+    passing = sorted(test for test, (outcome, _) in official.items() if outcome == "PASSED")
     assert passing, "no official test passes with the official client"
-    broken = [test for test in passing if compat.get(test) != "PASSED"]
+    outcomes = {test: compat.get(test, ("MISSING", " - did not run")) for test in passing}
+    broken = [test + why for test, (outcome, why) in outcomes.items() if outcome != "PASSED"]
     print(f"\nofficial helper tests on compat: {len(passing) - len(broken)} passed "
           f"of the {len(passing)} the official client passes")
     assert not broken, f"{len(broken)} official tests fail on compat:\n" + "\n".join(broken)
