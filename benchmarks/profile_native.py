@@ -1,9 +1,11 @@
 """Where the microseconds and the bytes of the oxide_rx native contender go.
 
     python benchmarks/profile_native.py cpu [--api chat|responses] [--events 100000]
+                                            [--contender native|"compat raw"|...]
     python benchmarks/profile_native.py memory [--streams 500]
 
-``cpu``: one stream under ``cProfile`` (after a warm-up stream); prints the functions with
+``cpu``: one stream of ``--contender`` (default ``native``) under ``cProfile`` (after a
+warm-up stream); prints the functions with
 the most *own* time, in µs per event. cProfile's hooks inflate every call by a similar
 amount, so read the shares, not the absolute sum (compare with figure 1 of ``run.py``).
 
@@ -33,8 +35,8 @@ def _ignore(_: int | None) -> None:
     return None
 
 
-async def _cpu(urls: dict[str, str], api: str, events: int, top: int) -> None:
-    native = contenders(api, names=["native"])[0]
+async def _cpu(urls: dict[str, str], api: str, contender: str, events: int, top: int) -> None:
+    native = contenders(api, names=[contender])[0]
     await native.stream(urls["long"], _ignore)
     profiler = cProfile.Profile()
     profiler.enable()
@@ -45,7 +47,7 @@ async def _cpu(urls: dict[str, str], api: str, events: int, top: int) -> None:
     table: Any = stats.stats  # type: ignore[attr-defined]
     total = sum(row[2] for row in table.values())
     rows = sorted(table.items(), key=lambda item: item[1][2], reverse=True)
-    print(f"{api}: {events:,} events, {total / events * 1e6:.2f} µs/event under cProfile")
+    print(f"{contender}, {api}: {events:,} events, {total / events * 1e6:.2f} µs/event under cProfile")
     print(f"{'own µs/ev':>10} {'calls/ev':>9}  function")
     for (filename, line, name), (_, calls, own, _cum, _) in rows[:top]:
         where = filename.split("site-packages/")[-1].split("/work/main/")[-1]
@@ -111,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("what", choices=["cpu", "memory"])
     parser.add_argument("--api", default="chat", choices=["chat", "responses"])
+    parser.add_argument("--contender", default="native")
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
@@ -122,7 +125,7 @@ def main() -> None:
     })
     try:
         if args.what == "cpu":
-            asyncio.run(_cpu(server.urls, args.api, args.events, args.top))
+            asyncio.run(_cpu(server.urls, args.api, args.contender, args.events, args.top))
         else:
             asyncio.run(_memory(server.urls, args.streams, args.top))
     finally:

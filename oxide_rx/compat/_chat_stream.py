@@ -44,16 +44,17 @@ import oxide_rx as ox
 
 from ._chat_shape import Shape
 from ._objects import from_data, make, parser, shallow
-from ._streams import Pipe, amapped, mapped
+from ._streams import Direct, Pipe
 
 __all__ = ["AsyncCompatChatStream", "ChatEvents", "CompatChatStream"]
 
 
-def _pipe(raw: Any, response_format: Any, tools: list[Any]) -> Pipe:
-    """The core events of a ``.stream()`` call; its accumulator learns the pydantic types."""
+def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
+    """The official events of a ``.stream()`` call; its accumulator learns the pydantic
+    types."""
     opened = raw._opened
     accumulator = cast(Any, opened.core).accumulator
-    functions = [tool.get("function") for tool in tools if isinstance(tool, dict)]
+    functions = [tool.get("function") for tool in events.tools if isinstance(tool, dict)]
     accumulator.tool_types = {fn["name"]: fn.model for fn in functions
                               if isinstance(fn, PydanticFunctionTool)}
     accumulator.response_format = response_format if inspect.isclass(response_format) else None
@@ -72,7 +73,7 @@ def _pipe(raw: Any, response_format: Any, tools: list[Any]) -> Pipe:
         seen.update(choice.index for choice in chunk.choices)
         return event, accumulator.completion(), None
 
-    return Pipe(opened, None, with_snapshot)
+    return Pipe(opened, None, events.convert, with_snapshot)
 
 
 def _text_only(chunk: Any, seen: set[int]) -> bool:
@@ -290,14 +291,13 @@ def _find(snapshot: Any, index: int) -> Any:
     return None
 
 
-class AsyncCompatChatStream(AsyncChatCompletionStream[Any]):
+class AsyncCompatChatStream(Direct, AsyncChatCompletionStream[Any]):
     """The official ``AsyncChatCompletionStream``, its events mapped from the core's."""
 
     def __init__(self, raw: Any, response_format: Any, input_tools: Any) -> None:
         self._raw_stream, self._response = raw, raw.response
         self._events = events = ChatEvents(response_format, input_tools)
-        self._iterator = amapped(_pipe(raw, response_format, events.tools).aitems(),
-                                 events.convert)
+        self._iterator = _pipe(raw, response_format, events).aitems()
 
     async def close(self) -> None:
         await self._raw_stream.close()
@@ -311,14 +311,13 @@ class AsyncCompatChatStream(AsyncChatCompletionStream[Any]):
         return self._events.snapshot
 
 
-class CompatChatStream(ChatCompletionStream[Any]):
+class CompatChatStream(Direct, ChatCompletionStream[Any]):
     """The official blocking ``ChatCompletionStream``, its events mapped from the core's."""
 
     def __init__(self, raw: Any, response_format: Any, input_tools: Any) -> None:
         self._raw_stream, self._response = raw, raw.response
         self._events = events = ChatEvents(response_format, input_tools)
-        self._iterator = mapped(_pipe(raw, response_format, events.tools).items(),
-                                events.convert)
+        self._iterator = _pipe(raw, response_format, events).items()
 
     def close(self) -> None:
         self._raw_stream.close()

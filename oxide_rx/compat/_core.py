@@ -21,6 +21,8 @@ from .._client.responses import Responses
 from .._core.chat import ChatCompletionAccumulator
 from .._core.response_lifecycle import LifecycleCheck
 from .._core.responses import ResponseAccumulator
+from .._pipeline.sink import Sink
+from .._stream.fanout import TypedCallback
 from .._stream.lifetime import StreamHandle
 from .._transport.bodies import read_json_body
 from .._transport.requester import Requester, RequestOptions
@@ -28,10 +30,9 @@ from .._transport.websocket import open_websocket
 from .._transport.websocket_link import WebSocketLink
 from ..types import responses as wire_responses
 
-__all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle",
-           "check_lifecycle", "decode_body", "decode_response_event", "lenient_accumulator",
-           "new_requester", "open_chat", "open_link", "open_responses", "request",
-           "timeout_of"]
+__all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle", "check_lifecycle",
+           "decode_body", "decode_response_event", "lenient_accumulator", "listen",
+           "new_requester", "open_chat", "open_link", "open_responses", "request", "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
@@ -109,6 +110,12 @@ async def open_responses(requester: Requester, sending: Sending) -> StreamHandle
             starting_after=None if after is None else int(after), max_resumes=0)
     return await resource.open_stream(dict(sending.body), sending.options(), accumulator,
                                       max_resumes=0)
+
+
+def listen(core: StreamHandle[Any], classes: tuple[type, ...], sink: Sink[Any]) -> None:
+    """Deliver ``core``'s events of ``classes`` to ``sink`` (and its end), straight from the
+    fan-out: no Rx observer between, and no call at all for the other events."""
+    core._attach(TypedCallback(classes, sink.on_next, ends=sink))
 
 
 def lenient_accumulator() -> ResponseAccumulator:

@@ -72,8 +72,9 @@ def from_json(type_: Any, raw: bytes | str) -> Any:
 
 def parser(type_: Any) -> Callable[[bytes | str], Any]:
     """:func:`from_json` for one type, its validator looked up once (hashing a typing alias
-    such as ``ResponseStreamEvent`` costs more than validating a small event)."""
-    validate = adapter(type_).validate_json
+    such as ``ResponseStreamEvent`` costs more than validating a small event), and called
+    without ``TypeAdapter``'s Python wrapper."""
+    validate = adapter(type_).validator.validate_json
 
     def parse(raw: bytes | str) -> Any:
         try:

@@ -32,7 +32,7 @@ import oxide_rx as ox
 
 from . import _core
 from ._objects import from_data, make, parser
-from ._streams import AsyncStream, Pipe, Stream, amapped, mapped, raise_error_frame
+from ._streams import AsyncStream, Direct, Pipe, Stream, amapped, mapped, raise_error_frame
 
 __all__ = ["AsyncCompatResponseStream", "CompatResponseStream", "ResponseEvents"]
 
@@ -197,18 +197,18 @@ def _setup(raw: Any, text_format: Any, input_tools: Any,
         return events, None
     accumulator = cast(Any, opened.core).accumulator
     _core.check_lifecycle(accumulator)  # before the stream starts: every event is checked
-    return events, Pipe(opened, None, capture(accumulator))
+    return events, Pipe(opened, None, events.convert, capture(accumulator), events.flush)
 
 
-class AsyncCompatResponseStream(AsyncResponseStream[Any]):
+class AsyncCompatResponseStream(Direct, AsyncResponseStream[Any]):
     """The official ``AsyncResponseStream`` over the core's events."""
 
     def __init__(self, raw: Any, text_format: Any, input_tools: Any,
                  starting_after: Any) -> None:
         self._raw_stream, self._response = raw, raw.response
         self._events, pipe = _setup(raw, text_format, input_tools, starting_after)
-        items = _aforeign(raw, _core.lenient_accumulator()) if pipe is None else pipe.aitems()
-        self._iterator = amapped(items, self._events.convert, self._events.flush)
+        self._iterator = pipe.aitems() if pipe is not None else amapped(
+            _aforeign(raw, _core.lenient_accumulator()), self._events.convert, self._events.flush)
 
     async def close(self) -> None:
         if isinstance(self._raw_stream, AsyncStream):
@@ -221,15 +221,15 @@ class AsyncCompatResponseStream(AsyncResponseStream[Any]):
         return self._events.final()
 
 
-class CompatResponseStream(ResponseStream[Any]):
+class CompatResponseStream(Direct, ResponseStream[Any]):
     """The official blocking ``ResponseStream`` over the core's events."""
 
     def __init__(self, raw: Any, text_format: Any, input_tools: Any,
                  starting_after: Any) -> None:
         self._raw_stream, self._response = raw, raw.response
         self._events, pipe = _setup(raw, text_format, input_tools, starting_after)
-        items = _foreign(raw, _core.lenient_accumulator()) if pipe is None else pipe.items()
-        self._iterator = mapped(items, self._events.convert, self._events.flush)
+        self._iterator = pipe.items() if pipe is not None else mapped(
+            _foreign(raw, _core.lenient_accumulator()), self._events.convert, self._events.flush)
 
     def close(self) -> None:
         if isinstance(self._raw_stream, Stream):

@@ -30,7 +30,8 @@ from ._errors import NotSupportedError, official_error
 from ._loop import loop_thread
 from ._objects import parser
 
-__all__ = ["AsyncStream", "Opened", "Pipe", "Stream", "amapped", "mapped", "open_core_stream",
+__all__ = ["AsyncStream", "Direct", "Opened", "Pipe", "Stream", "amapped", "mapped",
+           "open_core_stream",
            "raise_error_frame"]
 
 _T = TypeVar("_T")
@@ -45,7 +46,7 @@ class Opened:
                  item_type: Any, chat: bool) -> None:
         self.core, self.request, self.chat = core, request, chat
         self.parse = parser(item_type)
-        self.wire = frozenset((ox.Chunk,) if chat else _core.WIRE_EVENT_TYPES)
+        self.wire: tuple[type, ...] = (ox.Chunk,) if chat else _core.WIRE_EVENT_TYPES
         self.response = httpx2.Response(200, headers=dict(core.headers), request=request)
 
     def build(self, event: Any) -> list[Any]:
@@ -91,13 +92,16 @@ async def open_core_stream(requester: _core.Requester, sending: _core.Sending,
 
 class Pipe:
     """Core events for one consumer, subscribed on the loop's thread and taken on the
-    consumer's. ``keep`` selects the events by class (``None``: all); ``capture`` (on the loop's
-    thread) replaces each by what the consumer needs of that moment (a helper stream pairs an
-    event with the accumulator's state)."""
+    consumer's, each turned into official objects by ``convert`` (zero or more per event; then
+    those ``end()`` gives). ``keep`` selects the events by class (``None``: all); ``capture``
+    (on the loop's thread) replaces each by what the consumer needs of that moment (a helper
+    stream pairs an event with the accumulator's state)."""
 
-    def __init__(self, opened: Opened, keep: frozenset[type] | None,
-                 capture: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, opened: Opened, keep: tuple[type, ...] | None, convert: _Convert,
+                 capture: Callable[[Any], Any] | None = None,
+                 end: Callable[[], Iterable[Any]] = tuple) -> None:
         self.opened, self.keep, self.capture = opened, keep, capture
+        self.convert, self.finish = convert, end
         self.queue: deque[Any] = deque()
         self.end: tuple[Exception | None] | None = None
         self.waiter: asyncio.Future[None] | None = None
@@ -105,17 +109,19 @@ class Pipe:
 
     def _start(self) -> None:
         core = self.opened.core
-        core.events.subscribe(self._on_next, self._on_end, lambda: self._on_end(None))
+        _core.listen(core, self.keep or (object,), self)
         core.start()
 
-    def _on_next(self, event: Any) -> None:
-        if self.keep is None or type(event) in self.keep:
-            self.queue.append(event if self.capture is None else self.capture(event))
-            self._wake()
+    def on_next(self, event: Any) -> None:
+        self.queue.append(event if self.capture is None else self.capture(event))
+        self._wake()
 
-    def _on_end(self, error: Exception | None) -> None:
+    def on_error(self, error: Exception | None) -> None:
         self.end = (error,)
         self._wake()
+
+    def on_completed(self) -> None:
+        self.on_error(None)
 
     def _wake(self) -> None:
         if self.signals is not None:
@@ -133,33 +139,38 @@ class Pipe:
         return True
 
     async def aitems(self) -> AsyncIterator[Any]:
-        """The items, on the event loop (the async consumer)."""
+        """The official objects, on the event loop (the async consumer)."""
         self._start()
-        items = self.queue
+        items, convert = self.queue, self.convert
         try:
             while not self._ended():
                 while items:
-                    yield items.popleft()
+                    for out in convert(items.popleft()):
+                        yield out
                 if self.end is None:
                     self.waiter = asyncio.get_running_loop().create_future()
                     await self.waiter
         finally:
             await self.opened.core.aclose()
+        for out in self.finish():
+            yield out
 
     def items(self) -> Iterator[Any]:
-        """The items, on a blocking consumer's thread (the core runs on the loop thread)."""
+        """The official objects, on a blocking consumer's thread (the core runs on the loop
+        thread)."""
         runner = loop_thread()
         self.signals = signals = queue.SimpleQueue[None]()
         runner.call(self._start)
-        items = self.queue
+        items, convert = self.queue, self.convert
         try:
             while not self._ended():
                 while items:
-                    yield items.popleft()  # deque operations are atomic under the GIL
+                    yield from convert(items.popleft())  # deque operations are atomic
                 if self.end is None:
                     signals.get()  # one signal per event and at the end: none is missed
         finally:
             runner.release(self.opened.core.aclose())
+        yield from self.finish()
 
 
 async def amapped(items: AsyncIterator[Any], convert: _Convert,
@@ -181,24 +192,37 @@ def mapped(items: Iterable[Any], convert: _Convert,
     yield from end()
 
 
-class AsyncStream(openai.AsyncStream[_T], Generic[_T]):
+class Direct:
+    """Iterating an official stream class runs compat's iterator itself (the official
+    ``__aiter__`` / ``__iter__`` wrap it in one more generator: a step per event)."""
+
+    _iterator: Any
+
+    def __aiter__(self) -> Any:
+        return self._iterator
+
+    def __iter__(self) -> Any:
+        return self._iterator
+
+
+class AsyncStream(Direct, openai.AsyncStream[_T], Generic[_T]):
     """The official ``AsyncStream`` over a core stream (``async for chunk in stream``)."""
 
     def __init__(self, opened: Opened) -> None:  # no super(): there is no httpx body to read
         self.response, self._opened = opened.response, opened
-        self._iterator = amapped(Pipe(opened, opened.wire).aitems(), opened.build)
+        self._iterator = Pipe(opened, opened.wire, opened.build).aitems()
 
     async def close(self) -> None:
         """Close the response and release the connection."""
         await self._opened.core.aclose()
 
 
-class Stream(openai.Stream[_T], Generic[_T]):
+class Stream(Direct, openai.Stream[_T], Generic[_T]):
     """The official blocking ``Stream`` over a core stream on the private loop thread."""
 
     def __init__(self, opened: Opened) -> None:  # no super(): see above
         self.response, self._opened = opened.response, opened
-        self._iterator = mapped(Pipe(opened, opened.wire).items(), opened.build)
+        self._iterator = Pipe(opened, opened.wire, opened.build).items()
 
     def close(self) -> None:
         """Close the response and release the connection."""
