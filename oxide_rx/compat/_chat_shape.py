@@ -90,14 +90,20 @@ class Shape:
                 if delta.model_extra:
                     accumulate_delta(state.delta_extras, deepcopy(delta.model_extra))
 
-    def steady(self, chunk: Any) -> bool:
-        """Whether stamping after this (one-choice, text-only) chunk changes nothing."""
+    def steady(self, chunk: Any, coming: bool = False) -> bool:
+        """Whether stamping after this (one-choice, text-only) chunk changes nothing
+        (``coming``: asked before :meth:`learn` counted it)."""
         choice = chunk.choices[0]
         state = self.choices.get(choice.index)
-        return (self.chunks > 2 and state is not None and state.chunks > 2
+        return (self.chunks + coming > 2 and state is not None and state.chunks + coming > 2
                 and choice.delta.role is None and not choice.model_extra
                 and not choice.delta.model_extra
                 and set(chunk.model_extra or ()) <= {"obfuscation"})
+
+    def count(self, chunk: Any) -> None:
+        """:meth:`learn` for a chunk :meth:`steady` said changes nothing but the counts."""
+        self.chunks += 1
+        self.choices[chunk.choices[0].index].chunks += 1
 
     def stamp(self, snapshot: Any) -> None:
         keys = set(self.keys or ())

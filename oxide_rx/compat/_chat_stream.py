@@ -155,10 +155,20 @@ class ChatEvents:
         self.chunk = chunk
         if self.skip:
             return []
+        previous = self.snapshot
+        if completion is None and isinstance(self.rich, Omit) \
+                and self.shape.steady(chunk, coming=True):
+            # The common chunk, new text only: the message is replaced, as the official helper
+            # replaces it, and nothing else of the snapshot's shape changes.
+            self.shape.count(chunk)
+            choice = _find(previous, chunk.choices[0].index)
+            choice.__dict__["message"] = shallow(choice.message, content=text)
+            previous.__dict__.update(usage=chunk.usage,
+                                     system_fingerprint=chunk.system_fingerprint)
+            return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous)]
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
-        previous = self.snapshot
         if completion is None:
             snapshot = _with_text(previous, chunk.choices[0].index, text)
         else:
@@ -168,7 +178,7 @@ class ChatEvents:
         self._partial(previous, snapshot)
         if completion is not None or not self.shape.steady(chunk):
             self.shape.stamp(snapshot)
-        self.snapshot = snapshot
+        self.snapshot = snapshot = snapshot if previous is None else _adopt(previous, snapshot)
         for choice in chunk.choices if self.parseable else ():
             if choice.finish_reason == "length":
                 raise LengthFinishReasonError(completion=snapshot)
@@ -282,6 +292,23 @@ def _with_text(previous: Any, index: int, text: Any) -> Any:
         if choice.index == index:
             choices[position] = shallow(choice, message=shallow(choice.message, content=text))
     return shallow(previous, choices=choices)
+
+
+def _adopt(old: Any, new: Any) -> Any:
+    """``old`` given ``new``'s state, and returned: the official helper keeps one snapshot
+    object, and one per choice, for the whole stream (a late read sees the latest state)."""
+    kept = {choice.index: choice for choice in old.choices}
+    for position, choice in enumerate(new.choices):
+        same = kept.get(choice.index)
+        if same is not None:
+            new.choices[position] = _move(same, choice)
+    return _move(old, new)
+
+
+def _move(old: Any, new: Any) -> Any:
+    for slot in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__"):
+        object.__setattr__(old, slot, getattr(new, slot))
+    return old
 
 
 def _find(snapshot: Any, index: int) -> Any:
