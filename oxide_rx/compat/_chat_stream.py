@@ -23,7 +23,7 @@ client's partial-JSON rule (``jiter`` ``partial_mode``), so they equal the offic
 from __future__ import annotations
 
 import inspect
-from typing import Any, cast
+from typing import Any
 
 import jiter
 import msgspec
@@ -42,6 +42,7 @@ from openai.types.chat import ChatCompletionChunk, ParsedChatCompletion
 
 import oxide_rx as ox
 
+from . import _core
 from ._chat_shape import Shape
 from ._objects import from_data, make, parser, shallow
 from ._streams import Direct, Pipe
@@ -53,7 +54,7 @@ def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
     """The official events of a ``.stream()`` call; its accumulator learns the pydantic
     types."""
     opened = raw._opened
-    accumulator = cast(Any, opened.core).accumulator
+    accumulator = _core.accumulate_chat(opened.core)
     functions = [tool.get("function") for tool in events.tools if isinstance(tool, dict)]
     accumulator.tool_types = {fn["name"]: fn.model for fn in functions
                               if isinstance(fn, PydanticFunctionTool)}

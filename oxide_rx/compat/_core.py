@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -30,9 +30,10 @@ from .._transport.websocket import open_websocket
 from .._transport.websocket_link import WebSocketLink
 from ..types import responses as wire_responses
 
-__all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle", "check_lifecycle",
-           "decode_body", "decode_response_event", "lenient_accumulator", "listen",
-           "new_requester", "open_chat", "open_link", "open_responses", "request", "timeout_of"]
+__all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle", "accumulate_chat",
+           "accumulate_responses", "decode_body", "decode_response_event", "lenient_accumulator",
+           "listen", "new_requester", "open_chat", "open_link", "open_responses", "request",
+           "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
@@ -85,31 +86,70 @@ async def request(requester: Requester, sending: Sending) -> tuple[int, dict[str
     return response.status, dict(response.headers), body
 
 
+class _ChunksOnly(ChatCompletionAccumulator):
+    """A raw stream's: the chunks pass as they are, nothing is accumulated (the official raw
+    stream keeps no state; the core's snapshots would cost ~1 µs per chunk for nobody)."""
+
+    def handle_chunk(self, chunk: Any) -> list[Any]:
+        return []
+
+
 async def open_chat(requester: Requester, sending: Sending) -> StreamHandle[Any]:
-    """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet."""
+    """``POST /chat/completions`` with ``stream: true``: a core stream, not started yet, that
+    accumulates nothing unless :func:`accumulate_chat` is called before it starts."""
+    return await ChatCompletions(requester).open_stream(
+        dict(sending.body), sending.options(), _ChunksOnly())
+
+
+def accumulate_chat(core: StreamHandle[Any]) -> ChatCompletionAccumulator:
+    """Give a chat stream, before it starts, the accumulator a ``.stream()`` helper maps."""
     accumulator = ChatCompletionAccumulator(  # the official helper's order and merging
         content_done_first=True, chunks_only=True, finish_unfinished=False, official_merge=True)
-    return await ChatCompletions(requester).open_stream(
-        dict(sending.body), sending.options(), accumulator)
+    cast(Any, core).accumulator = accumulator
+    return accumulator
+
+
+class _EventsOnly(ResponseAccumulator):
+    """A raw ``POST /responses`` stream's: the events pass as they are (see
+    :class:`_ChunksOnly`); it reads to the end of the body, as the official raw stream does."""
+
+    def __init__(self) -> None:
+        super().__init__(lenient_events=True, read_to_end=True)
+
+    def handle_event(self, event: Any) -> list[Any]:
+        return []
 
 
 async def open_responses(requester: Requester, sending: Sending) -> StreamHandle[Any]:
     """``POST /responses`` (streamed) or ``GET /responses/{id}?stream=true``: a core stream.
 
-    Its accumulator accepts every event the official client accepts (``lenient_events``) and
-    reads to the end of the body (``read_to_end``); no resuming after a dropped connection
-    (``max_resumes=0``): the official client does neither, and compat changes only speed.
+    A ``POST`` stream accumulates nothing unless :func:`accumulate_responses` is called before
+    it starts. The accumulator accepts every event the official client accepts
+    (``lenient_events``) and reads to the end of the body (``read_to_end``); no resuming after
+    a dropped connection (``max_resumes=0``): the official client does neither, and compat
+    changes only speed.
     """
-    accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
     resource = Responses(requester)
     if sending.method == "GET":
+        accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
         query = {k: v for k, v in sending.query.items() if k not in ("stream", "starting_after")}
         after = sending.query.get("starting_after")
         return await resource.open_retrieve_stream(
             sending.path.rsplit("/", 1)[-1], sending.options(query), accumulator,
             starting_after=None if after is None else int(after), max_resumes=0)
-    return await resource.open_stream(dict(sending.body), sending.options(), accumulator,
+    return await resource.open_stream(dict(sending.body), sending.options(), _EventsOnly(),
                                       max_resumes=0)
+
+
+def accumulate_responses(core: StreamHandle[Any]) -> ResponseAccumulator:
+    """Give a Responses stream, before it starts, the accumulator a ``.stream()`` helper maps,
+    with the official helper's lifecycle rules (as ``check_lifecycle=True``)."""
+    accumulator: ResponseAccumulator = cast(Any, core).accumulator
+    if type(accumulator) is _EventsOnly:
+        accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
+        cast(Any, core).accumulator = accumulator
+    accumulator.lifecycle = LifecycleCheck()
+    return accumulator
 
 
 def listen(core: StreamHandle[Any], classes: tuple[type, ...], sink: Sink[Any]) -> None:
@@ -121,11 +161,6 @@ def listen(core: StreamHandle[Any], classes: tuple[type, ...], sink: Sink[Any]) 
 def lenient_accumulator() -> ResponseAccumulator:
     """For events that do not come from a core stream (a helper over another raw stream)."""
     return ResponseAccumulator(lenient_events=True, read_to_end=True, check_lifecycle=True)
-
-
-def check_lifecycle(accumulator: ResponseAccumulator) -> None:
-    """The official helper's lifecycle rules, on (as ``check_lifecycle=True``)."""
-    accumulator.lifecycle = LifecycleCheck()
 
 
 def decode_response_event(raw: bytes) -> Any:

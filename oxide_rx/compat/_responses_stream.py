@@ -19,7 +19,7 @@ null ``output`` get the items the core's lifecycle check kept.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from openai._types import Omit
@@ -195,8 +195,7 @@ def _setup(raw: Any, text_format: Any, input_tools: Any,
                             None if opened is None else opened.request)
     if opened is None:
         return events, None
-    accumulator = cast(Any, opened.core).accumulator
-    _core.check_lifecycle(accumulator)  # before the stream starts: every event is checked
+    accumulator = _core.accumulate_responses(opened.core)  # before the stream starts
     return events, Pipe(opened, None, events.convert, capture(accumulator), events.flush)
 
 

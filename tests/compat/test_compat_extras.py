@@ -120,7 +120,8 @@ def test_a_sync_stream_finalized_on_the_loop_thread_releases_its_connection(
         client = OpenAI(api_key="sk-test", base_url=server.base_url)
         abandoned = [client.chat.completions.create(
             model="m", messages=[], stream=True,
-            extra_headers={"X-Mock-Scenario": "text:" + "word " * 200})]
+            extra_headers={"X-Mock-Scenario": "text:" + "word " * 200,
+                           "X-Mock-Fault": "pace=0.05"})]  # still streaming when abandoned
         assert next(iter(abandoned[0])).choices
         runner = compat._loop.loop_thread()
         runner.call(abandoned.clear)  # the last reference dies on the loop thread
