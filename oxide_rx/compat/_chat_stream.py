@@ -61,15 +61,22 @@ def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
     accumulator.response_format = response_format if inspect.isclass(response_format) else None
 
     seen: set[int] = set()
+    after_text = False
 
     def with_snapshot(event: Any) -> Any:  # on the loop's thread: the state then
+        nonlocal after_text
         if not isinstance(event, ox.Chunk):
+            if after_text and isinstance(event, ox.ContentDelta):
+                event = None  # its chunk's item gives the official content.delta
+            after_text = False
             return event
         chunk = event.chunk
+        after_text = False
         if chunk.object != "chat.completion.chunk":
             return event, None, None  # skipped by the official helper (and the core)
         if len(chunk.choices) == 1 and _text_only(chunk, seen):
             # The common chunk: the snapshot is the last one with this choice's text.
+            after_text = True
             return event, None, accumulator.current_content(chunk.choices[0].index)
         seen.update(choice.index for choice in chunk.choices)
         return event, accumulator.completion(), None
@@ -163,10 +170,11 @@ class ChatEvents:
             # replaces it, and nothing else of the snapshot's shape changes.
             self.shape.count(chunk)
             choice = _find(previous, chunk.choices[0].index)
-            choice.__dict__["message"] = shallow(choice.message, content=text)
+            message = choice.__dict__["message"] = shallow(choice.message, content=text)
             previous.__dict__.update(usage=chunk.usage,
                                      system_fingerprint=chunk.system_fingerprint)
-            return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous)]
+            return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous),
+                    _content_delta(chunk, message)]
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
@@ -185,7 +193,10 @@ class ChatEvents:
                 raise LengthFinishReasonError(completion=snapshot)
             if choice.finish_reason == "content_filter":
                 raise ContentFilterFinishReasonError(completion=snapshot)
-        return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=snapshot)]
+        out = [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=snapshot)]
+        if completion is None:  # a text chunk: its content.delta (the core's was dropped)
+            out.append(_content_delta(chunk, self._message(chunk.choices[0].index)))
+        return out
 
     def _snapshot(self, completion: Any) -> Any:
         """The official snapshot's values from the core's completion."""
@@ -267,6 +278,12 @@ class ChatEvents:
             raise AssertionError
         return parse_chat_completion(chat_completion=self.snapshot, response_format=self.rich,
                                      input_tools=self.tools)
+
+
+def _content_delta(chunk: Any, message: Any) -> Any:
+    """The official ``content.delta`` of a text chunk, given its choice's new message."""
+    return make(ev.ContentDeltaEvent, type="content.delta", delta=chunk.choices[0].delta.content,
+                snapshot=message.content, parsed=message.parsed)
 
 
 def _check_calls(choice: Any, message: Any) -> None:

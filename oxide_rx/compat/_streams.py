@@ -95,7 +95,7 @@ class Pipe:
     consumer's, each turned into official objects by ``convert`` (zero or more per event; then
     those ``end()`` gives). ``keep`` selects the events by class (``None``: all); ``capture``
     (on the loop's thread) replaces each by what the consumer needs of that moment (a helper
-    stream pairs an event with the accumulator's state)."""
+    stream pairs an event with the accumulator's state, or drops it: ``None``)."""
 
     def __init__(self, opened: Opened, keep: tuple[type, ...] | None, convert: _Convert,
                  capture: Callable[[Any], Any] | None = None,
@@ -113,7 +113,11 @@ class Pipe:
         core.start()
 
     def on_next(self, event: Any) -> None:
-        self.queue.append(event if self.capture is None else self.capture(event))
+        if self.capture is not None:
+            event = self.capture(event)
+            if event is None:  # nothing for this consumer
+                return
+        self.queue.append(event)
         self._wake()
 
     def on_error(self, error: Exception | None) -> None:
