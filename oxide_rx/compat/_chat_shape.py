@@ -94,11 +94,12 @@ class Shape:
         """Whether stamping after this (one-choice, text-only) chunk changes nothing
         (``coming``: asked before :meth:`learn` counted it)."""
         choice = chunk.choices[0]
+        extra = chunk.__pydantic_extra__
+        if choice.__pydantic_extra__ or choice.delta.__pydantic_extra__ \
+                or choice.delta.role is not None or (extra and extra.keys() - {"obfuscation"}):
+            return False
         state = self.choices.get(choice.index)
-        return (self.chunks + coming > 2 and state is not None and state.chunks + coming > 2
-                and choice.delta.role is None and not choice.model_extra
-                and not choice.delta.model_extra
-                and set(chunk.model_extra or ()) <= {"obfuscation"})
+        return self.chunks + coming > 2 and state is not None and state.chunks + coming > 2
 
     def count(self, chunk: Any) -> None:
         """:meth:`learn` for a chunk :meth:`steady` said changes nothing but the counts."""

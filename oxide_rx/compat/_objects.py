@@ -93,11 +93,19 @@ def from_data(type_: Any, data: Any) -> Any:
         return construct(type_, data)
 
 
+# A model's state without its __setattr__: the slots' own setters are the cheapest way in
+# (several objects per streamed event are built so).
+_set_dict = object.__setattr__
+_set_private, _set_extra, _set_fields_set = (
+    vars(pydantic.BaseModel)[slot].__set__
+    for slot in ("__pydantic_private__", "__pydantic_extra__", "__pydantic_fields_set__"))
+
+
 def _fill(obj: Any, fields: dict[str, Any], extra: dict[str, Any], set_: set[str]) -> Any:
-    object.__setattr__(obj, "__dict__", fields)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    object.__setattr__(obj, "__pydantic_extra__", extra)
-    object.__setattr__(obj, "__pydantic_fields_set__", set_)
+    _set_dict(obj, "__dict__", fields)
+    _set_private(obj, None)
+    _set_extra(obj, extra)
+    _set_fields_set(obj, set_)
     return obj
 
 
