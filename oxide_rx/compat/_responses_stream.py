@@ -18,7 +18,7 @@ null ``output`` get the items the core's lifecycle check kept.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -32,7 +32,7 @@ import oxide_rx as ox
 
 from . import _core
 from ._objects import from_data, make, parser
-from ._streams import AsyncStream, Direct, Pipe, Stream, amapped, mapped, raise_error_frame
+from ._streams import AsyncStream, Direct, Pipe, Stream, raise_error_frame
 
 __all__ = ["AsyncCompatResponseStream", "CompatResponseStream", "ResponseEvents"]
 
@@ -83,22 +83,37 @@ def _all_output(accumulator: Any) -> list[Any]:
     return out
 
 
-def _foreign(events: Any, accumulator: Any) -> Iterator[Any]:
-    """Items for a raw stream that is not compat's (any iterable of official events, as
-    the official helper accepts): each event goes through the core accumulator here."""
+def _foreign(raw: Any, events: ResponseEvents) -> Iterator[Any]:
+    """The official helper events over a raw stream that is not compat's (any iterable of
+    official events, as the official helper accepts): each goes through a core accumulator
+    here."""
+    through = _through(events)
+    for official in raw:
+        yield from through(official)
+    yield from events.flush()
+
+
+async def _aforeign(raw: Any, events: ResponseEvents) -> AsyncIterator[Any]:
+    through = _through(events)
+    async for official in raw:
+        for out in through(official):
+            yield out
+    for out in events.flush():
+        yield out
+
+
+def _through(events: ResponseEvents) -> Callable[[Any], list[Any]]:
+    accumulator = _core.lenient_accumulator()
     with_state = capture(accumulator)
-    for official in events:
+
+    def through(official: Any) -> list[Any]:
         wire = _core.decode_response_event(official.to_json(indent=None).encode())
         helpers = accumulator.handle_event(wire)
-        if helpers is not None:
-            yield with_state(wire)
-            yield from helpers
+        if helpers is None:
+            return []
+        return [out for item in (with_state(wire), *helpers) for out in events.convert(item)]
 
-
-async def _aforeign(events: Any, accumulator: Any) -> AsyncIterator[Any]:
-    async for official in events:
-        for item in _foreign((official,), accumulator):
-            yield item
+    return through
 
 
 class ResponseEvents:
@@ -206,8 +221,7 @@ class AsyncCompatResponseStream(Direct, AsyncResponseStream[Any]):
                  starting_after: Any) -> None:
         self._raw_stream, self._response = raw, raw.response
         self._events, pipe = _setup(raw, text_format, input_tools, starting_after)
-        self._iterator = pipe.aitems() if pipe is not None else amapped(
-            _aforeign(raw, _core.lenient_accumulator()), self._events.convert, self._events.flush)
+        self._iterator = _aforeign(raw, self._events) if pipe is None else pipe.aitems()
 
     async def close(self) -> None:
         if isinstance(self._raw_stream, AsyncStream):
@@ -227,8 +241,7 @@ class CompatResponseStream(Direct, ResponseStream[Any]):
                  starting_after: Any) -> None:
         self._raw_stream, self._response = raw, raw.response
         self._events, pipe = _setup(raw, text_format, input_tools, starting_after)
-        self._iterator = pipe.items() if pipe is not None else mapped(
-            _foreign(raw, _core.lenient_accumulator()), self._events.convert, self._events.flush)
+        self._iterator = _foreign(raw, self._events) if pipe is None else pipe.items()
 
     def close(self) -> None:
         if isinstance(self._raw_stream, Stream):

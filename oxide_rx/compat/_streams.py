@@ -30,8 +30,7 @@ from ._errors import NotSupportedError, official_error
 from ._loop import loop_thread
 from ._objects import parser
 
-__all__ = ["AsyncStream", "Direct", "Opened", "Pipe", "Stream", "amapped", "mapped",
-           "open_core_stream",
+__all__ = ["AsyncStream", "Direct", "Opened", "Pipe", "Stream", "open_core_stream",
            "raise_error_frame"]
 
 _T = TypeVar("_T")
@@ -175,25 +174,6 @@ class Pipe:
         finally:
             runner.release(self.opened.core.aclose())
         yield from self.finish()
-
-
-async def amapped(items: AsyncIterator[Any], convert: _Convert,
-                  end: Callable[[], Iterable[Any]] = tuple) -> AsyncIterator[Any]:
-    """Each item's official objects, in order (``convert`` gives zero or more per item), then
-    those ``end()`` gives."""
-    async for item in items:
-        for out in convert(item):
-            yield out
-    for out in end():
-        yield out
-
-
-def mapped(items: Iterable[Any], convert: _Convert,
-           end: Callable[[], Iterable[Any]] = tuple) -> Iterator[Any]:
-    """:func:`amapped` for a blocking consumer."""
-    for item in items:
-        yield from convert(item)
-    yield from end()
 
 
 class Direct:
