@@ -73,13 +73,15 @@ def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
         chunk = event.chunk
         after_text = False
         if chunk.object != "chat.completion.chunk":
-            return event, None, None  # skipped by the official helper (and the core)
+            return event, None, False  # skipped by the official helper (and the core)
         if len(chunk.choices) == 1 and _text_only(chunk, seen):
-            # The common chunk: the snapshot is the last one with this choice's text.
+            # The common chunk: the snapshot is the last one with this delta's text added. The
+            # text itself is not taken here: a consumer behind by thousands of chunks would
+            # hold a copy of the whole text for each.
             after_text = True
-            return event, None, accumulator.current_content(chunk.choices[0].index)
+            return event, None, True
         seen.update(choice.index for choice in chunk.choices)
-        return event, accumulator.completion(), None
+        return event, accumulator.completion(), False
 
     return Pipe(opened, None, events.convert, with_snapshot)
 
@@ -156,7 +158,7 @@ class ChatEvents:
             return self._logprobs(item.choice, None)
         return []
 
-    def _chunk(self, event: Any, completion: Any, text: str | None) -> list[Any]:
+    def _chunk(self, event: Any, completion: Any, text_only: bool) -> list[Any]:
         chunk = self.parse(event.raw or b"{}")
         # Azure's asynchronous-filter events are not chunks: the official helper skips them.
         self.skip = chunk.object != "chat.completion.chunk"
@@ -164,13 +166,14 @@ class ChatEvents:
         if self.skip:
             return []
         previous = self.snapshot
-        if completion is None and isinstance(self.rich, Omit) \
-                and self.shape.steady(chunk, coming=True):
+        if text_only and isinstance(self.rich, Omit) and self.shape.steady(chunk, coming=True):
             # The common chunk, new text only: the message is replaced, as the official helper
             # replaces it, and nothing else of the snapshot's shape changes.
             self.shape.count(chunk)
             choice = _find(previous, chunk.choices[0].index)
-            message = choice.__dict__["message"] = shallow(choice.message, content=text)
+            message = choice.message
+            message = choice.__dict__["message"] = shallow(
+                message, content=(message.content or "") + chunk.choices[0].delta.content)
             previous.__dict__.update(usage=chunk.usage,
                                      system_fingerprint=chunk.system_fingerprint)
             return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous),
@@ -178,8 +181,9 @@ class ChatEvents:
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
-        if completion is None:
-            snapshot = _with_text(previous, chunk.choices[0].index, text)
+        if text_only:
+            snapshot = _with_text(previous, chunk.choices[0].delta.content,
+                                  _find(previous, chunk.choices[0].index))
         else:
             snapshot = self._snapshot(completion)
         snapshot.usage = chunk.usage  # the official snapshot has the latest chunk's
@@ -194,7 +198,7 @@ class ChatEvents:
             if choice.finish_reason == "content_filter":
                 raise ContentFilterFinishReasonError(completion=snapshot)
         out = [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=snapshot)]
-        if completion is None:  # a text chunk: its content.delta (the core's was dropped)
+        if text_only:  # its content.delta (the core's was dropped)
             out.append(_content_delta(chunk, self._message(chunk.choices[0].index)))
         return out
 
@@ -303,13 +307,11 @@ def _check_calls(choice: Any, message: Any) -> None:
                             f"{call['index']}")
 
 
-def _with_text(previous: Any, index: int, text: Any) -> Any:
-    """A copy of ``previous`` whose choice ``index`` has the message text ``text``."""
-    choices = list(previous.choices)
-    for position, choice in enumerate(choices):
-        if choice.index == index:
-            choices[position] = shallow(choice, message=shallow(choice.message, content=text))
-    return shallow(previous, choices=choices)
+def _with_text(previous: Any, delta: str, choice: Any) -> Any:
+    """A copy of ``previous`` whose ``choice`` has ``delta`` added to its message text."""
+    message = choice.message
+    copy = shallow(choice, message=shallow(message, content=(message.content or "") + delta))
+    return shallow(previous, choices=[copy if c is choice else c for c in previous.choices])
 
 
 def _adopt(old: Any, new: Any) -> Any:
