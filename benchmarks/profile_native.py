@@ -47,7 +47,8 @@ async def _cpu(urls: dict[str, str], api: str, contender: str, events: int, top:
     table: Any = stats.stats  # type: ignore[attr-defined]
     total = sum(row[2] for row in table.values())
     rows = sorted(table.items(), key=lambda item: item[1][2], reverse=True)
-    print(f"{contender}, {api}: {events:,} events, {total / events * 1e6:.2f} µs/event under cProfile")
+    print(f"{contender}, {api}: {events:,} events, "
+          f"{total / events * 1e6:.2f} µs/event under cProfile")
     print(f"{'own µs/ev':>10} {'calls/ev':>9}  function")
     for (filename, line, name), (_, calls, own, _cum, _) in rows[:top]:
         where = filename.split("site-packages/")[-1].split("/work/main/")[-1]
