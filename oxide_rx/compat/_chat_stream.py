@@ -65,13 +65,11 @@ def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
 
     def with_snapshot(event: Any) -> Any:  # on the loop's thread: the state then
         nonlocal after_text
+        text_before, after_text = after_text, False
         if not isinstance(event, ox.Chunk):
-            if after_text and isinstance(event, ox.ContentDelta):
-                event = None  # its chunk's item gives the official content.delta
-            after_text = False
-            return event
+            # A text chunk's content.delta is built with the chunk's item.
+            return None if text_before and isinstance(event, ox.ContentDelta) else event
         chunk = event.chunk
-        after_text = False
         if chunk.object != "chat.completion.chunk":
             return event, None, False  # skipped by the official helper (and the core)
         if len(chunk.choices) == 1 and _text_only(chunk, seen):
@@ -166,32 +164,29 @@ class ChatEvents:
         if self.skip:
             return []
         previous = self.snapshot
-        if text_only and isinstance(self.rich, Omit) and self.shape.steady(chunk, coming=True):
-            # The common chunk, new text only: the message is replaced, as the official helper
-            # replaces it, and nothing else of the snapshot's shape changes.
-            self.shape.count(chunk)
-            choice = _find(previous, chunk.choices[0].index)
-            message = choice.message
-            message = choice.__dict__["message"] = shallow(
-                message, content=(message.content or "") + chunk.choices[0].delta.content)
-            previous.__dict__.update(usage=chunk.usage,
-                                     system_fingerprint=chunk.system_fingerprint)
-            return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous),
-                    _content_delta(chunk, message)]
+        if text_only:
+            # A chunk that only adds text: its choice's message is replaced, as the official
+            # helper replaces it, in the snapshot that stays the same object.
+            message = _add_text(_find(previous, chunk.choices[0].index), chunk)
+            if isinstance(self.rich, Omit) and self.shape.steady(chunk, coming=True):
+                # The common chunk: nothing else of the snapshot's shape changes.
+                self.shape.count(chunk)
+                previous.__dict__.update(usage=chunk.usage,
+                                         system_fingerprint=chunk.system_fingerprint)
+                return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous),
+                        _content_delta(chunk, message)]
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
-        if text_only:
-            snapshot = _with_text(previous, chunk.choices[0].delta.content,
-                                  _find(previous, chunk.choices[0].index))
-        else:
-            snapshot = self._snapshot(completion)
+        snapshot = previous if text_only else self._snapshot(completion)
         snapshot.usage = chunk.usage  # the official snapshot has the latest chunk's
         snapshot.system_fingerprint = chunk.system_fingerprint
         self._partial(previous, snapshot)
-        if completion is not None or not self.shape.steady(chunk):
+        if not text_only or not self.shape.steady(chunk):
             self.shape.stamp(snapshot)
-        self.snapshot = snapshot = snapshot if previous is None else _adopt(previous, snapshot)
+        if previous is not None and snapshot is not previous:
+            snapshot = _adopt(previous, snapshot)
+        self.snapshot = snapshot
         for choice in chunk.choices if self.parseable else ():
             if choice.finish_reason == "length":
                 raise LengthFinishReasonError(completion=snapshot)
@@ -307,11 +302,12 @@ def _check_calls(choice: Any, message: Any) -> None:
                             f"{call['index']}")
 
 
-def _with_text(previous: Any, delta: str, choice: Any) -> Any:
-    """A copy of ``previous`` whose ``choice`` has ``delta`` added to its message text."""
+def _add_text(choice: Any, chunk: Any) -> Any:
+    """Replace ``choice``'s message by one with the text chunk's delta added; return it."""
     message = choice.message
-    copy = shallow(choice, message=shallow(message, content=(message.content or "") + delta))
-    return shallow(previous, choices=[copy if c is choice else c for c in previous.choices])
+    message = choice.__dict__["message"] = shallow(
+        message, content=(message.content or "") + chunk.choices[0].delta.content)
+    return message
 
 
 def _adopt(old: Any, new: Any) -> Any:

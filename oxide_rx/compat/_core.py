@@ -109,6 +109,14 @@ def accumulate_chat(core: StreamHandle[Any]) -> ChatCompletionAccumulator:
     return accumulator
 
 
+def lenient_accumulator(check_lifecycle: bool = True) -> ResponseAccumulator:
+    """The official client's reading of a Responses stream: it accepts every event the
+    official client accepts (``lenient_events``) and reads to the end of the body
+    (``read_to_end``); with the official helper's lifecycle rules if ``check_lifecycle``."""
+    return ResponseAccumulator(lenient_events=True, read_to_end=True,
+                               check_lifecycle=check_lifecycle)
+
+
 class _EventsOnly(ResponseAccumulator):
     """A raw ``POST /responses`` stream's: the events pass as they are (see
     :class:`_ChunksOnly`); it reads to the end of the body, as the official raw stream does."""
@@ -124,14 +132,13 @@ async def open_responses(requester: Requester, sending: Sending) -> StreamHandle
     """``POST /responses`` (streamed) or ``GET /responses/{id}?stream=true``: a core stream.
 
     A ``POST`` stream accumulates nothing unless :func:`accumulate_responses` is called before
-    it starts. The accumulator accepts every event the official client accepts
-    (``lenient_events``) and reads to the end of the body (``read_to_end``); no resuming after
-    a dropped connection (``max_resumes=0``): the official client does neither, and compat
-    changes only speed.
+    it starts; a ``GET`` one reads as :func:`lenient_accumulator`. No resuming after a dropped
+    connection (``max_resumes=0``): the official client does not, and compat changes only
+    speed.
     """
     resource = Responses(requester)
     if sending.method == "GET":
-        accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
+        accumulator = lenient_accumulator(check_lifecycle=False)
         query = {k: v for k, v in sending.query.items() if k not in ("stream", "starting_after")}
         after = sending.query.get("starting_after")
         return await resource.open_retrieve_stream(
@@ -146,8 +153,7 @@ def accumulate_responses(core: StreamHandle[Any]) -> ResponseAccumulator:
     with the official helper's lifecycle rules (as ``check_lifecycle=True``)."""
     accumulator: ResponseAccumulator = cast(Any, core).accumulator
     if type(accumulator) is _EventsOnly:
-        accumulator = ResponseAccumulator(lenient_events=True, read_to_end=True)
-        cast(Any, core).accumulator = accumulator
+        accumulator = cast(Any, core).accumulator = lenient_accumulator(check_lifecycle=False)
     accumulator.lifecycle = LifecycleCheck()
     return accumulator
 
@@ -156,11 +162,6 @@ def listen(core: StreamHandle[Any], classes: tuple[type, ...], sink: Sink[Any]) 
     """Deliver ``core``'s events of ``classes`` to ``sink`` (and its end), straight from the
     fan-out: no Rx observer between, and no call at all for the other events."""
     core._attach(TypedCallback(classes, sink.on_next, ends=sink))
-
-
-def lenient_accumulator() -> ResponseAccumulator:
-    """For events that do not come from a core stream (a helper over another raw stream)."""
-    return ResponseAccumulator(lenient_events=True, read_to_end=True, check_lifecycle=True)
 
 
 def decode_response_event(raw: bytes) -> Any:
