@@ -77,15 +77,25 @@ class LifecycleCheck:
         self._positions: dict[Identity, int] = {}
         self.parts: dict[Any, list[Any]] = {}
         """Content part types of each added message, by output index."""
+        self._text_places: set[tuple[Any, Any]] = set()
+        """(output index, content index) pairs already checked as text parts."""
 
     def see_event(self, event: Any) -> None:
         """Check a decoded wire event (typed, or ``UnknownEvent``)."""
         kind = event.type
         if self.started and kind in _CONTENT and hasattr(event, "output_index"):
-            self.item(event.output_index)  # the hot path: no JSON to read
-            if kind in _TEXT:
-                self._text_part(event.output_index, event.content_index)
-            elif kind == "response.content_part.added":
+            if kind in _TEXT:  # the hot path: no JSON to read
+                place = (event.output_index, event.content_index)
+                if place not in self._text_places:
+                    self.item(event.output_index)
+                    self._text_part(*place)
+                    if isinstance(place[1], int) and place[1] >= 0:
+                        # Items and parts are only ever added: a place stays valid (but
+                        # ``[-1]`` names another part once one is added).
+                        self._text_places.add(place)
+                return
+            self.item(event.output_index)
+            if kind == "response.content_part.added":
                 self._part_added(event.output_index, msgspec.to_builtins(event.part))
             elif kind == "response.function_call_arguments.delta":
                 self._is(event.output_index, "function_call")

@@ -21,6 +21,7 @@ from .._client.responses import Responses
 from .._core.chat import ChatCompletionAccumulator
 from .._core.response_lifecycle import LifecycleCheck
 from .._core.responses import ResponseAccumulator
+from .._core.text import TextBuffer
 from .._pipeline.sink import Sink
 from .._stream.fanout import TypedCallback
 from .._stream.lifetime import StreamHandle
@@ -33,7 +34,7 @@ from ..types import responses as wire_responses
 __all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle", "accumulate_chat",
            "accumulate_responses", "decode_body", "decode_response_event", "lenient_accumulator",
            "listen", "new_requester", "open_chat", "open_link", "open_responses", "request",
-           "timeout_of"]
+           "text_of", "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
@@ -162,6 +163,12 @@ def listen(core: StreamHandle[Any], classes: tuple[type, ...], sink: Sink[Any]) 
     """Deliver ``core``'s events of ``classes`` to ``sink`` (and its end), straight from the
     fan-out: no Rx observer between, and no call at all for the other events."""
     core._attach(TypedCallback(classes, sink.on_next, ends=sink))
+
+
+def text_of(event: Any) -> tuple[TextBuffer | None, int]:
+    """A core delta event's text buffer and the length its snapshot reads (``None``: the
+    event holds its snapshot itself, as one built by hand does)."""
+    return getattr(event, "_buffer", None), getattr(event, "_length", 0)
 
 
 def decode_response_event(raw: bytes) -> Any:

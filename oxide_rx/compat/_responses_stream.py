@@ -19,7 +19,7 @@ null ``output`` get the items the core's lifecycle check kept.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from openai._types import Omit
@@ -41,33 +41,92 @@ _BACKFILLED = frozenset({"response.created", "response.queued", "response.in_pro
                          "response.failed", "response.incomplete", "response.completed"})
 _WITH_ITEMS = frozenset({"response.failed", "response.incomplete"})
 _SNAPSHOTS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
-_HELPER_EVENTS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
-    "response.output_text.delta": (ev.ResponseTextDeltaEvent, (
-        "content_index", "delta", "item_id", "output_index", "sequence_number", "logprobs",
-        "type")),
-    "response.function_call_arguments.delta": (ev.ResponseFunctionCallArgumentsDeltaEvent, (
-        "delta", "item_id", "output_index", "sequence_number", "type")),
-    "response.output_text.done": (ev.ResponseTextDoneEvent, (
-        "content_index", "item_id", "output_index", "sequence_number", "logprobs", "type",
-        "text")),
-    "response.completed": (ev.ResponseCompletedEvent, ("sequence_number", "type")),
+# The official helper's events, each built from these fields of its wire event only.
+_HELPER_EVENTS: dict[str, tuple[type[Any], frozenset[str]]] = {
+    kind: (cls, frozenset(names.split())) for kind, cls, names in (
+        ("response.output_text.delta", ev.ResponseTextDeltaEvent,
+         "content_index delta item_id output_index sequence_number logprobs type"),
+        ("response.function_call_arguments.delta", ev.ResponseFunctionCallArgumentsDeltaEvent,
+         "delta item_id output_index sequence_number type"),
+        ("response.output_text.done", ev.ResponseTextDoneEvent,
+         "content_index item_id output_index sequence_number logprobs type text"),
+        ("response.completed", ev.ResponseCompletedEvent, "sequence_number type"),
+    )
 }
 
 
-def capture(accumulator: Any) -> Any:
-    """On the loop's thread: what a wire event needs from the lifecycle state at its time."""
-    lifecycle = accumulator.lifecycle
+class Capture:
+    """On the loop's thread: what each core event needs from the accumulator at its time,
+    queued for the consumer (``None``: nothing for it).
 
-    def with_state(event: Any) -> Any:
-        kind = getattr(event, "type", None)
+    A wire delta is paired with the core helper event that follows it (the core handles an
+    event before emitting it), so a delta crosses to the consumer once, with its snapshot. The
+    snapshot text is not taken here per delta (a consumer behind by thousands of deltas would
+    hold a copy of the text for each) nor read by the consumer from the core's buffer (that
+    buffer is the loop thread's): while a buffer only grows by each delta, the consumer
+    extends its last snapshot of it; otherwise (first delta, a replaced or otherwise grown
+    buffer) the text travels whole.
+    """
+
+    def __init__(self, accumulator: Any) -> None:
+        self.accumulator, self.lifecycle = accumulator, accumulator.lifecycle
+        self.stashed: Any = None
+        """A wire delta waiting for its core helper event."""
+        self.seen: dict[Any, tuple[int, int]] = {}  # text buffer -> (its number, last length)
+
+    def __call__(self, event: Any) -> Any:
+        stashed = self.stashed
+        if isinstance(event, (ox.ContentDelta, ox.ToolCallDelta)):
+            if stashed is None:
+                return None
+            self.stashed = None
+            return _Paired(stashed, *self._snapshot(event))
+        if type(event) not in _WIRE:
+            return None  # other core helper events: nothing official to add
+        kind = event.type
+        if kind in _SNAPSHOTS:
+            self.stashed = event
+            return stashed  # one the core did not take (it did not match) goes as it came
+        self.stashed = None
+        item = self._with_state(event, kind)
+        return item if stashed is None else _Both(stashed, item)
+
+    def _with_state(self, event: Any, kind: str) -> Any:
+        lifecycle = self.lifecycle
         if kind in _BACKFILLED:
-            return (event, lifecycle.finished_output(), _all_output(accumulator))
+            return (event, lifecycle.finished_output(), _all_output(self.accumulator))
         if kind == "response.output_text.done":
             item = lifecycle.items.get(getattr(event, "output_index", None))
             return (event, item.get("phase") if isinstance(item, dict) else None, None)
         return event
 
-    return with_state
+    def _snapshot(self, helper: Any) -> tuple[int, str, str | None]:
+        """(the buffer's number, the delta, the whole text or ``None`` to extend the last)."""
+        delta = helper.delta if isinstance(helper, ox.ContentDelta) else helper.arguments_delta
+        buffer, length = _core.text_of(helper)
+        if buffer is None:  # an event that holds its snapshot itself
+            return -1, delta, helper.snapshot if isinstance(helper, ox.ContentDelta) \
+                else helper.arguments_snapshot
+        number, last = self.seen.get(buffer, (len(self.seen), -1))
+        self.seen[buffer] = (number, length)
+        return number, delta, None if last + len(delta) == length else buffer.text(length)
+
+    def flush(self) -> Any:
+        """After the last event: a wire delta still waiting (``None`` if none)."""
+        stashed, self.stashed = self.stashed, None
+        return stashed
+
+
+class _Paired(NamedTuple):
+    wire: Any
+    buffer: int
+    delta: str
+    text: str | None
+
+
+class _Both(NamedTuple):
+    first: Any
+    then: Any
 
 
 def _all_output(accumulator: Any) -> list[Any]:
@@ -104,14 +163,15 @@ async def _aforeign(raw: Any, events: ResponseEvents) -> AsyncIterator[Any]:
 
 def _through(events: ResponseEvents) -> Callable[[Any], list[Any]]:
     accumulator = _core.lenient_accumulator()
-    with_state = capture(accumulator)
+    capture = events.capture = Capture(accumulator)
 
     def through(official: Any) -> list[Any]:
         wire = _core.decode_response_event(official.to_json(indent=None).encode())
         helpers = accumulator.handle_event(wire)
         if helpers is None:
             return []
-        return [out for item in (with_state(wire), *helpers) for out in events.convert(item)]
+        return [out for event in (wire, *helpers) if (item := capture(event)) is not None
+                for out in events.convert(item)]
 
     return through
 
@@ -125,32 +185,26 @@ class ResponseEvents:
         self.starting_after = starting_after
         self.parse = parser(ResponseStreamEvent)
         self.completed: ParsedResponse[Any] | None = None
-        self.pending: Any = None
-        """A delta waiting for the core helper event that carries its snapshot."""
+        self.capture: Capture | None = None
+        self.texts: dict[int, str] = {}
+        """The last snapshot of each core text buffer (numbered by :class:`Capture`)."""
 
     def convert(self, item: Any) -> list[Any]:
-        out: list[Any] = []
-        if isinstance(item, (ox.ContentDelta, ox.ToolCallDelta)):
-            pending, self.pending = self.pending, None
-            if pending is not None:
-                snapshot = item.snapshot if isinstance(item, ox.ContentDelta) \
-                    else item.arguments_snapshot
-                out.append(_rebuild(pending, snapshot=snapshot))
-            return self._after(out)
-        if type(item) is not tuple and type(item) not in _WIRE:
-            return out  # other core helper events: nothing official to add
-        if self.pending is not None:  # a delta the core did not take (it did not match)
-            out.append(self.pending)
-            self.pending = None
-        event, extra, more = item if isinstance(item, tuple) else (item, None, None)
-        raw = event.raw or b"{}"
-        if b'"error"' in raw:
-            raise_error_frame(raw, self.request)
-        official: Any = self.parse(raw)
+        """On the consumer's thread: the official events for one item of :class:`Capture`."""
+        if type(item) is _Paired:
+            text = item.text
+            if text is None:
+                text = self.texts[item.buffer] + item.delta
+            if item.buffer >= 0:
+                self.texts[item.buffer] = text
+            return self._after([_rebuild(self._official(item.wire), snapshot=text)])
+        if type(item) is _Both:
+            return self.convert(item.first) + self.convert(item.then)
+        event, extra, more = item if type(item) is tuple else (item, None, None)
+        official = self._official(event)
         kind = official.type
-        if kind in _SNAPSHOTS:
-            self.pending = official
-        elif kind == "response.output_item.added" and getattr(official, "item", None) is None:
+        out: list[Any] = []
+        if kind == "response.output_item.added" and getattr(official, "item", None) is None:
             pass  # the official helper drops it
         elif kind == "response.output_text.done":
             parsed = parse_text(official.text, text_format=self.text_format, phase=extra)
@@ -172,6 +226,12 @@ class ResponseEvents:
             out.append(official)
         return self._after(out)
 
+    def _official(self, event: Any) -> Any:
+        raw = event.raw or b"{}"
+        if b'"error"' in raw:
+            raise_error_frame(raw, self.request)
+        return self.parse(raw)
+
     def _after(self, out: list[Any]) -> list[Any]:
         after = self.starting_after
         if after is None:
@@ -179,8 +239,9 @@ class ResponseEvents:
         return [e for e in out if (getattr(e, "sequence_number", None) or 0) > after]
 
     def flush(self) -> list[Any]:
-        pending, self.pending = self.pending, None
-        return [] if pending is None else self._after([pending])
+        """After the last event: a delta the core never paired, as it came."""
+        stashed = None if self.capture is None else self.capture.flush()
+        return [] if stashed is None else self.convert(stashed)
 
     def final(self) -> ParsedResponse[Any]:
         if not self.completed:
@@ -192,7 +253,10 @@ def _rebuild(official: Any, **more: Any) -> Any:
     """The official helper's event for ``official``: built from these fields only, as the
     official helper builds it (unknown keys are not carried over)."""
     cls, names = _HELPER_EVENTS[official.type]
-    return make(cls, **{name: getattr(official, name, None) for name in names}, **more)
+    fields = official.__dict__
+    if fields.keys() != names:  # validated, it has exactly these (a delta's: all of its own)
+        fields = {name: fields.get(name) for name in names}
+    return make(cls, **fields, **more)
 
 
 def _items(items: list[Any] | None) -> list[Any]:
@@ -211,7 +275,8 @@ def _setup(raw: Any, text_format: Any, input_tools: Any,
     if opened is None:
         return events, None
     accumulator = _core.accumulate_responses(opened.core)  # before the stream starts
-    return events, Pipe(opened, None, events.convert, capture(accumulator), events.flush)
+    events.capture = Capture(accumulator)
+    return events, Pipe(opened, None, events.convert, events.capture, events.flush)
 
 
 class AsyncCompatResponseStream(Direct, AsyncResponseStream[Any]):
