@@ -67,8 +67,11 @@ def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
         nonlocal after_text
         text_before, after_text = after_text, False
         if not isinstance(event, ox.Chunk):
-            # A text chunk's content.delta is built with the chunk's item.
-            return None if text_before and isinstance(event, ox.ContentDelta) else event
+            # A text chunk's content.delta is built with the chunk's item; the other chunks'
+            # events are rare enough to carry their text (the core's buffers are this thread's).
+            if text_before and isinstance(event, ox.ContentDelta):
+                return None
+            return _core.settled(event)
         chunk = event.chunk
         if chunk.object != "chat.completion.chunk":
             return event, None, False  # skipped by the official helper (and the core)
