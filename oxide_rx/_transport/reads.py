@@ -120,6 +120,7 @@ async def body_reads(response: aiohttp.ClientResponse) -> AsyncGenerator[bytes, 
         try:
             async for data in content.iter_any():
                 yield data
+                del data  # an idle stream holds no read (see push_batches)
             return
         except (aiohttp.ClientError, OSError) as exc:
             broken = exc

@@ -52,6 +52,7 @@ class SSEFeed:
                     raise
                 if payloads:
                     yield payloads
+                del data, payloads  # an idle stream holds no read (see push_batches)
         # The decoder drops an event without its blank line at EOF (WHATWG): nothing to yield.
         self.decoder.finish()
 
