@@ -9,10 +9,11 @@ split, decode, accumulation and fan-out to the callback.
 Where the delivered object keeps unknown JSON keys (the official SDK's raw pydantic models,
 the floor's own Struct) the stamp is read from it. oxide_rx's typed events and the official
 ``responses.stream()`` helper events drop unknown keys, so for them :class:`StampTap` reads
-the stamp from each server-sent event as the client's SSE decoder emits it (a wrapper around
-``oxide_rx.sse.SSEDecoder.feed`` and ``openai._streaming.SSEDecoder.decode``, installed only
-for this figure); the n-th delivered delta then gets the n-th stamp. The tap's own cost (a
-regex per event) is included, so it slightly overstates the latency of those contenders.
+the stamp from each server-sent event as the client's SSE decoder emits it (wrappers around
+``oxide_rx.sse.SSEDecoder.feed`` and ``feed_data``, the streams' path, and
+``openai._streaming.SSEDecoder.decode``, installed only for this figure); the n-th delivered
+delta then gets the n-th stamp. The tap's own cost (a regex per event) is included, so it
+slightly overstates the latency of those contenders.
 
 Also measured: request -> first content delta (connection reuse, request, headers, first
 read), the "time to first event" a user perceives on top of the model's own latency.
@@ -36,6 +37,7 @@ from throughput import median
 __all__ = ["StampTap", "percentile", "run_latency"]
 
 _STAMP = re.compile(r'"x_stamp":(\d+)')
+_STAMP_BYTES = re.compile(rb'"x_stamp":(\d+)')
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -61,20 +63,32 @@ class StampTap:
         if match is not None:
             self.stamps.append(int(match.group(1)))
 
+    def _take_bytes(self, data: bytes) -> None:
+        match = _STAMP_BYTES.search(data, 0, 160)
+        if match is not None:
+            self.stamps.append(int(match.group(1)))
+
     def __enter__(self) -> StampTap:
         import openai._streaming
 
         from oxide_rx.sse import SSEDecoder
 
         feed = SSEDecoder.feed
+        feed_data = SSEDecoder.feed_data
         decode = openai._streaming.SSEDecoder.decode
-        take = self._take
+        take, take_bytes = self._take, self._take_bytes
 
         def tapped_feed(decoder: SSEDecoder, chunk: bytes) -> Any:
             events = feed(decoder, chunk)
             for event in events:
                 take(event.data)
             return events
+
+        def tapped_feed_data(decoder: SSEDecoder, chunk: bytes) -> Any:
+            payloads = feed_data(decoder, chunk)
+            for payload in payloads:
+                take_bytes(payload)
+            return payloads
 
         def tapped_decode(decoder: Any, line: str) -> Any:
             event = decode(decoder, line)
@@ -84,10 +98,12 @@ class StampTap:
 
         # setattr: the methods are replaced on purpose, for this figure only.
         setattr(SSEDecoder, "feed", tapped_feed)  # noqa: B010
+        setattr(SSEDecoder, "feed_data", tapped_feed_data)  # noqa: B010  # the streams' path
         setattr(openai._streaming.SSEDecoder, "decode", tapped_decode)  # noqa: B010
 
         def undo() -> None:
             setattr(SSEDecoder, "feed", feed)  # noqa: B010
+            setattr(SSEDecoder, "feed_data", feed_data)  # noqa: B010
             setattr(openai._streaming.SSEDecoder, "decode", decode)  # noqa: B010
 
         self._undo.append(undo)
