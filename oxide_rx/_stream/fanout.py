@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from .._pipeline.sink import Sink
@@ -57,6 +57,21 @@ class TypedCallback:
             self.ends.on_completed()
 
 
+def _receives(classes: type[Any] | tuple[type[Any], ...], types: tuple[type[Any], ...]) -> bool:
+    # Asked as each stream starts, with the same few arguments (the Responses wire types are
+    # some fifty classes): a lookup instead of fifty issubclass calls per subscriber.
+    key = (classes, types)
+    found = _RECEIVES.get(key)
+    if found is None:
+        if len(_RECEIVES) >= 256:  # bounded: classes made at run time are not kept forever
+            _RECEIVES.clear()
+        found = _RECEIVES[key] = any(issubclass(t, classes) for t in types)
+    return found
+
+
+_RECEIVES: dict[tuple[object, tuple[type[Any], ...]], bool] = {}
+
+
 class FanOut(Generic[_E]):
     """The subscribers of one stream. ``changed`` is called whenever they change."""
 
@@ -80,11 +95,10 @@ class FanOut(Generic[_E]):
         self._changed()
         return True
 
-    def wants(self, event_types: Iterable[type[Any]]) -> bool:
+    def wants(self, event_types: tuple[type[Any], ...]) -> bool:
         """Whether any subscriber could receive an event of one of ``event_types``."""
-        types = tuple(event_types)
         return any(
-            not isinstance(o, TypedCallback) or any(issubclass(t, o.classes) for t in types)
+            not isinstance(o, TypedCallback) or _receives(o.classes, event_types)
             for o in self.observers
         )
 
