@@ -109,6 +109,33 @@ async def _observe(module: ModuleType, base_url: str, api: str, helper: bool) ->
     return out
 
 
+def _observe_blocking(module: ModuleType, base_url: str, api: str, helper: bool) -> list[Any]:
+    """:func:`_observe` with the blocking client (compat's runs the core on its loop thread
+    and hands each item to this thread)."""
+    client = module.OpenAI(api_key="sk-test", base_url=base_url, max_retries=0)
+    out: list[Any] = []
+    try:
+        if api == "chat" and helper:
+            with client.chat.completions.stream(model="m", messages=[]) as stream:
+                out.extend([_dump(event) for event in stream])
+                out.append(_dump(stream.get_final_completion()))
+        elif api == "chat":
+            out.extend(_dump(chunk) for chunk in client.chat.completions.create(
+                model="m", messages=[], stream=True))
+        elif helper:
+            with client.responses.stream(model="m", input="x") as events:
+                out.extend([_dump(event) for event in events])
+                out.append(_dump(events.get_final_response()))
+        else:
+            out.extend(_dump(event) for event in client.responses.create(
+                model="m", input="x", stream=True))
+    except Exception as exc:
+        out.append(("raised", type(exc).__name__, str(exc)))
+    finally:
+        client.close()
+    return out
+
+
 def _first_difference(official: Any, ours: Any, path: str = "") -> str:
     """Where two observations first differ (a path into them), for the failure message."""
     if isinstance(official, dict) and isinstance(ours, dict):
@@ -134,6 +161,15 @@ def assert_same(server: BodyServer, body: bytes, api: str) -> None:
                                   + _first_difference(official, ours))
 
 
+def assert_same_blocking(server: BodyServer, body: bytes, api: str) -> None:
+    base_url = server.base_url(body)
+    for helper in (False, True):
+        official = _observe_blocking(openai, base_url, api, helper)
+        ours = _observe_blocking(compat, base_url, api, helper)
+        assert ours == official, (f"blocking {'helper' if helper else 'raw'} {api}: "
+                                  + _first_difference(official, ours))
+
+
 # --- the corpus -----------------------------------------------------------------------------
 
 RECORDINGS = corpus_files("chat-") + corpus_files("responses-")
@@ -152,6 +188,15 @@ def test_a_recorded_stream_gives_what_the_official_client_gives(
     bodies: BodyServer, path: Path
 ) -> None:
     assert_same(bodies, path.read_bytes(), "chat" if path.name.startswith("chat-") else "responses")
+
+
+@needs_shared
+@pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.stem)
+def test_a_recorded_stream_read_by_a_blocking_client_gives_what_the_official_one_gives(
+    bodies: BodyServer, path: Path
+) -> None:
+    assert_same_blocking(bodies, path.read_bytes(),
+                         "chat" if path.name.startswith("chat-") else "responses")
 
 
 @pytest.mark.parametrize("path", COMPATIBLE, ids=lambda p: p.stem)
