@@ -119,6 +119,11 @@ def make(cls: type[_M], **values: Any) -> _M:
     return cast(_M, _fill(cls.__new__(cls), {**defaults, **values}, {}, set(values)))
 
 
+def make_whole(cls: type[_M], values: dict[str, Any]) -> _M:
+    """:func:`make` for ``values`` that name every field of ``cls`` (``values`` is kept)."""
+    return cast(_M, _fill(cls.__new__(cls), values, {}, set(values)))
+
+
 def shallow(obj: _M, **values: Any) -> _M:
     """A shallow copy of ``obj`` with these fields replaced (pydantic's ``model_copy`` costs
     several times more)."""
