@@ -32,13 +32,16 @@ from .._transport.websocket_link import WebSocketLink
 from ..events import _Lazy
 from ..types import responses as wire_responses
 
-__all__ = ["WIRE_EVENT_TYPES", "Requester", "Sending", "StreamHandle", "accumulate_chat",
-           "accumulate_responses", "decode_body", "decode_response_event", "lenient_accumulator",
-           "listen", "new_requester", "open_chat", "open_link", "open_responses", "request",
-           "settled", "text_of", "timeout_of"]
+__all__ = ["ARGUMENTS_DELTA", "TEXT_DELTA", "WIRE_EVENT_TYPES", "Requester", "Sending",
+           "StreamHandle", "accumulate_chat", "accumulate_responses", "decode_body",
+           "decode_response_event", "lenient_accumulator", "listen", "new_requester", "open_chat",
+           "open_link", "open_responses", "request", "settled", "text_of", "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
+TEXT_DELTA = wire_responses.OutputTextDelta
+ARGUMENTS_DELTA = wire_responses.FunctionCallArgumentsDelta
+"""The two delta event classes, as the core decodes them when every field is well-typed."""
 
 decode_body = msgspec.json.Decoder().decode
 # Headers aiohttp sets itself for what it sends (and it decompresses what it asked for).

@@ -211,8 +211,11 @@ class ResponseEvents:
             if item.buffer >= 0:
                 self.texts[item.buffer] = text
             wire = item.wire
-            official = self._official(wire, self.delta_parsers[wire.type])
-            return self._after([_rebuild(official, snapshot=text)])
+            helper = _helper_delta(wire, text)
+            if helper is None:
+                official = self._official(wire, self.delta_parsers[wire.type])
+                helper = _rebuild(official, snapshot=text)
+            return self._after([helper])
         if type(item) is _Both:
             return self.convert(item.first) + self.convert(item.then)
         event, extra, more = item if type(item) is tuple else (item, None, None)
@@ -262,6 +265,29 @@ class ResponseEvents:
         if not self.completed:
             raise RuntimeError("Didn't receive a `response.completed` event.")
         return self.completed
+
+
+def _helper_delta(wire: Any, snapshot: str) -> Any:
+    """The official helper's delta event built from the core's decoded wire event, when that
+    decode proves what the official validation would give: the core decoded the delta's own
+    class (every field present and well-typed), with the fields the official class requires
+    and the core's leaves optional present too, and no ``error`` key to raise for.
+    ``None``: the official validation must decide."""
+    raw = wire.raw
+    if wire.sequence_number is None or raw is None or b'"error"' in raw:
+        return None
+    if type(wire) is _core.TEXT_DELTA:
+        if wire.logprobs != []:  # missing, null, or tokens to build as official objects
+            return None
+        return make_whole(ev.ResponseTextDeltaEvent, {
+            "content_index": wire.content_index, "delta": wire.delta, "item_id": wire.item_id,
+            "logprobs": [], "output_index": wire.output_index,
+            "sequence_number": wire.sequence_number, "type": wire.type, "snapshot": snapshot})
+    if type(wire) is _core.ARGUMENTS_DELTA:
+        return make_whole(ev.ResponseFunctionCallArgumentsDeltaEvent, {
+            "delta": wire.delta, "item_id": wire.item_id, "output_index": wire.output_index,
+            "sequence_number": wire.sequence_number, "type": wire.type, "snapshot": snapshot})
+    return None
 
 
 def _rebuild(official: Any, **more: Any) -> Any:
