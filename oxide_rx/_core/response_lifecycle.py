@@ -37,6 +37,7 @@ _LIFECYCLE = frozenset({"response.created", "response.queued", "response.in_prog
                         "response.completed", "response.failed", "response.incomplete"})
 _REPLACING = frozenset({"response.created", "response.queued", "response.in_progress"})
 _TEXT = frozenset({"response.output_text.delta", "response.output_text.done"})
+_DELTAS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta"})
 _CONTENT = frozenset({"response.content_part.added", "response.output_text.delta",
                       "response.output_text.done", "response.function_call_arguments.delta"})
 # Items whose server id may change between added and done; their call_id identifies them.
@@ -134,6 +135,10 @@ class LifecycleCheck:
                 self._part_added(_get(data, "output_index"), _get(data, "part"))
             elif kind == "response.function_call_arguments.delta":
                 self._is(_get(data, "output_index"), "function_call")
+            delta = _get(data, "delta")
+            if kind in _DELTAS and not isinstance(delta, str):
+                # The official helper adds the delta to the text so far.
+                raise TypeError(f'can only concatenate str (not "{type(delta).__name__}") to str')
         elif kind == "response.output_item.done":
             self._item_done(_get(data, "output_index"), _get(data, "item"))
 

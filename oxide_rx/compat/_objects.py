@@ -70,17 +70,19 @@ def from_json(type_: Any, raw: bytes | str) -> Any:
         return construct(type_, _decode(raw))
 
 
-def parser(type_: Any) -> Callable[[bytes | str], Any]:
+def parser(type_: Any, otherwise: Callable[[bytes | str], Any] | None = None
+           ) -> Callable[[bytes | str], Any]:
     """:func:`from_json` for one type, its validator looked up once (hashing a typing alias
     such as ``ResponseStreamEvent`` costs more than validating a small event), and called
-    without ``TypeAdapter``'s Python wrapper."""
+    without ``TypeAdapter``'s Python wrapper. ``otherwise`` reads what does not validate
+    (default: the tolerant construction of ``type_``)."""
     validate = adapter(type_).validator.validate_json
 
     def parse(raw: bytes | str) -> Any:
         try:
             return validate(raw, strict=True)
         except pydantic.ValidationError:
-            return construct(type_, _decode(raw))
+            return construct(type_, _decode(raw)) if otherwise is None else otherwise(raw)
 
     return parse
 

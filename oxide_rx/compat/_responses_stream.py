@@ -195,8 +195,10 @@ class ResponseEvents:
         self.starting_after = starting_after
         self.parse = parser(ResponseStreamEvent)
         # A delta's class is known (the core decoded its type): validating against it skips
-        # the union's discriminator lookup, a quarter of the cost.
-        self.delta_parsers = {kind: parser(cls) for kind, cls in _DELTA_CLASSES.items()}
+        # the union's discriminator lookup, a quarter of the cost. What does not validate is
+        # read as the union reads it (the official client tries a lax validation first).
+        self.delta_parsers = {kind: parser(cls, self.parse)
+                              for kind, cls in _DELTA_CLASSES.items()}
         self.completed: ParsedResponse[Any] | None = None
         self.capture: Capture | None = None
         self.texts: dict[int, str] = {}

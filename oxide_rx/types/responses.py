@@ -38,6 +38,7 @@ error, not an unknown object.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, TypeAlias
 
 import msgspec
@@ -263,6 +264,26 @@ EVENT_DECODER: msgspec.json.Decoder[ResponseStreamEvent] = msgspec.json.Decoder(
 """Decodes a known event; raises msgspec errors otherwise (:func:`decode_event` turns an
 unknown ``type`` into :class:`UnknownEvent` and the rest into ``DecodeError``)."""
 _PROBE_DECODER = msgspec.json.Decoder(_TypeProbe)
+
+
+class _LooseTextDelta(msgspec.Struct):
+    output_index: int
+    content_index: int
+    delta: str
+
+
+class _LooseArgumentsDelta(msgspec.Struct):
+    output_index: int
+    delta: str
+
+
+# What a lenient decode keeps of a delta whose other fields are bad: the fields the official
+# helper accumulates by (it reads no others), so the text still counts.
+# Lax (``"0"`` is 0), as the official client's validation of a bad event is.
+_LOOSE_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    OutputTextDelta.type: msgspec.json.Decoder(_LooseTextDelta, strict=False),
+    FunctionCallArgumentsDelta.type: msgspec.json.Decoder(_LooseArgumentsDelta, strict=False),
+}
 RESPONSE_DECODER: msgspec.json.Decoder[Response] = msgspec.json.Decoder(Response, dec_hook=dec_hook)
 """Reusable decoder for a ``Response`` body (raises msgspec errors; see :func:`decode_response`)."""
 
@@ -273,7 +294,9 @@ def decode_event(data: bytes | str, *, lenient: bool = False) -> ResponseStreamE
     An unknown ``type`` gives :class:`UnknownEvent`; a known type with bad fields, or a payload
     that is not a JSON object with a string ``type``, raises :class:`~oxide_rx.DecodeError`.
     ``lenient``: a known type with bad fields gives :class:`UnknownEvent` too (what a client
-    that must accept everything the official one accepts wants: ``oxide_rx.compat``).
+    that must accept everything the official one accepts wants: ``oxide_rx.compat``), except
+    a text or arguments delta whose place and text are sound: it is kept, without its
+    ``item_id`` and ``sequence_number``, since the official helper accumulates it.
 
     >>> decode_event('{"type":"response.queued","response":{"id":"r"}}').response.id
     'r'
@@ -293,12 +316,30 @@ def decode_event(data: bytes | str, *, lenient: bool = False) -> ResponseStreamE
         raise DecodeError("Responses stream event is not valid JSON", data=data) from exc
     if probe.type in EVENT_TYPES and not lenient:
         raise DecodeError(f"Invalid `{probe.type}` event: {invalid}", data=data) from invalid
+    loose = _LOOSE_DECODERS.get(probe.type)
+    if loose is not None:
+        with contextlib.suppress(msgspec.ValidationError):
+            return _loose_delta(loose.decode(data), data)
     seq = probe.sequence_number
     return UnknownEvent(
         type=probe.type,
         raw=data.encode() if isinstance(data, str) else bytes(data),
         sequence_number=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
     )
+
+
+def _loose_delta(
+    fields: _LooseTextDelta | _LooseArgumentsDelta, data: bytes | str
+) -> OutputTextDelta | FunctionCallArgumentsDelta:
+    """The delta of a lenient decode: its place and text; no ``item_id`` (``""``: the item at
+    ``output_index``, as the accumulator takes it) and no ``sequence_number`` (the event did
+    not say one that can be trusted)."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if isinstance(fields, _LooseTextDelta):
+        return OutputTextDelta(item_id="", output_index=fields.output_index,
+                               content_index=fields.content_index, delta=fields.delta, raw=raw)
+    return FunctionCallArgumentsDelta(item_id="", output_index=fields.output_index,
+                                      delta=fields.delta, raw=raw)
 
 
 def decode_response(data: bytes | str) -> Response:
