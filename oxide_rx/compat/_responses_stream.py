@@ -273,8 +273,9 @@ def _helper_delta(wire: Any, snapshot: str) -> Any:
     """The official helper's delta event built from the core's decoded wire event, when that
     decode proves what the official validation would give: the core decoded the delta's own
     class (every field present and well-typed), with the fields the official class requires
-    and the core's leaves optional present too, and no ``error`` key to raise for.
-    ``None``: the official validation must decide."""
+    and the core's leaves optional present too, and no ``error`` key to raise for (a delta
+    the core's lenient decode kept despite bad fields has no ``sequence_number``, so it never
+    comes this way). ``None``: the official validation must decide."""
     raw = wire.raw
     if wire.sequence_number is None or raw is None or b'"error"' in raw:
         return None
