@@ -44,7 +44,7 @@ import oxide_rx as ox
 
 from . import _core
 from ._chat_shape import Shape
-from ._objects import from_data, make, parser, shallow
+from ._objects import from_data, make, make_whole, parser, shallow
 from ._streams import Direct, Pipe
 
 __all__ = ["AsyncCompatChatStream", "ChatEvents", "CompatChatStream"]
@@ -176,7 +176,8 @@ class ChatEvents:
                 self.shape.count(chunk)
                 previous.__dict__.update(usage=chunk.usage,
                                          system_fingerprint=chunk.system_fingerprint)
-                return [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=previous),
+                return [make_whole(ev.ChunkEvent,
+                                   {"type": "chunk", "chunk": chunk, "snapshot": previous}),
                         _content_delta(chunk, message)]
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
@@ -284,8 +285,9 @@ class ChatEvents:
 
 def _content_delta(chunk: Any, message: Any) -> Any:
     """The official ``content.delta`` of a text chunk, given its choice's new message."""
-    return make(ev.ContentDeltaEvent, type="content.delta", delta=chunk.choices[0].delta.content,
-                snapshot=message.content, parsed=message.parsed)
+    return make_whole(ev.ContentDeltaEvent, {
+        "type": "content.delta", "delta": chunk.choices[0].delta.content,
+        "snapshot": message.content, "parsed": message.parsed})
 
 
 def _check_calls(choice: Any, message: Any) -> None:
