@@ -44,7 +44,7 @@ import oxide_rx as ox
 
 from . import _core
 from ._chat_shape import Shape
-from ._objects import from_data, make, make_whole, parser, shallow
+from ._objects import from_data, make, make_whole, parser, shallow, take_state
 from ._streams import Direct, Pipe
 
 __all__ = ["AsyncCompatChatStream", "ChatEvents", "CompatChatStream"]
@@ -176,9 +176,7 @@ class ChatEvents:
                 self.shape.count(chunk)
                 previous.__dict__.update(usage=chunk.usage,
                                          system_fingerprint=chunk.system_fingerprint)
-                return [make_whole(ev.ChunkEvent,
-                                   {"type": "chunk", "chunk": chunk, "snapshot": previous}),
-                        _content_delta(chunk, message)]
+                return [_chunk_event(chunk, previous), _content_delta(chunk, message)]
         for choice in chunk.choices:
             _check_calls(choice, self._message(choice.index))
         self.shape.learn(chunk)
@@ -196,7 +194,7 @@ class ChatEvents:
                 raise LengthFinishReasonError(completion=snapshot)
             if choice.finish_reason == "content_filter":
                 raise ContentFilterFinishReasonError(completion=snapshot)
-        out = [make(ev.ChunkEvent, type="chunk", chunk=chunk, snapshot=snapshot)]
+        out = [_chunk_event(chunk, snapshot)]
         if text_only:  # its content.delta (the core's was dropped)
             out.append(_content_delta(chunk, self._message(chunk.choices[0].index)))
         return out
@@ -283,6 +281,11 @@ class ChatEvents:
                                      input_tools=self.tools)
 
 
+def _chunk_event(chunk: Any, snapshot: Any) -> Any:
+    """The official ``chunk`` event."""
+    return make_whole(ev.ChunkEvent, {"type": "chunk", "chunk": chunk, "snapshot": snapshot})
+
+
 def _content_delta(chunk: Any, message: Any) -> Any:
     """The official ``content.delta`` of a text chunk, given its choice's new message."""
     return make_whole(ev.ContentDeltaEvent, {
@@ -322,14 +325,8 @@ def _adopt(old: Any, new: Any) -> Any:
     for position, choice in enumerate(new.choices):
         same = kept.get(choice.index)
         if same is not None:
-            new.choices[position] = _move(same, choice)
-    return _move(old, new)
-
-
-def _move(old: Any, new: Any) -> Any:
-    for slot in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__"):
-        object.__setattr__(old, slot, getattr(new, slot))
-    return old
+            new.choices[position] = take_state(same, choice)
+    return take_state(old, new)
 
 
 def _find(snapshot: Any, index: int) -> Any:

@@ -103,7 +103,7 @@ _set_private, _set_extra, _set_fields_set = (
     for slot in ("__pydantic_private__", "__pydantic_extra__", "__pydantic_fields_set__"))
 
 
-def _fill(obj: Any, fields: dict[str, Any], extra: dict[str, Any], set_: set[str]) -> Any:
+def _fill(obj: Any, fields: dict[str, Any], extra: dict[str, Any] | None, set_: set[str]) -> Any:
     _set_dict(obj, "__dict__", fields)
     _set_private(obj, None)
     _set_extra(obj, extra)
@@ -124,6 +124,11 @@ def make(cls: type[_M], **values: Any) -> _M:
 def make_whole(cls: type[_M], values: dict[str, Any]) -> _M:
     """:func:`make` for ``values`` that name every field of ``cls`` (``values`` is kept)."""
     return cast(_M, _fill(cls.__new__(cls), values, {}, set(values)))
+
+
+def take_state(old: _M, new: _M) -> _M:
+    """``old``, given ``new``'s fields (``new`` is built by this module: no private state)."""
+    return cast(_M, _fill(old, new.__dict__, new.__pydantic_extra__, new.__pydantic_fields_set__))
 
 
 def shallow(obj: _M, **values: Any) -> _M:

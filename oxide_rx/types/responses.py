@@ -264,6 +264,8 @@ EVENT_DECODER: msgspec.json.Decoder[ResponseStreamEvent] = msgspec.json.Decoder(
 """Decodes a known event; raises msgspec errors otherwise (:func:`decode_event` turns an
 unknown ``type`` into :class:`UnknownEvent` and the rest into ``DecodeError``)."""
 _PROBE_DECODER = msgspec.json.Decoder(_TypeProbe)
+RESPONSE_DECODER: msgspec.json.Decoder[Response] = msgspec.json.Decoder(Response, dec_hook=dec_hook)
+"""Reusable decoder for a ``Response`` body (raises msgspec errors; see :func:`decode_response`)."""
 
 
 class _LooseTextDelta(msgspec.Struct):
@@ -284,8 +286,6 @@ _LOOSE_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     OutputTextDelta.type: msgspec.json.Decoder(_LooseTextDelta, strict=False),
     FunctionCallArgumentsDelta.type: msgspec.json.Decoder(_LooseArgumentsDelta, strict=False),
 }
-RESPONSE_DECODER: msgspec.json.Decoder[Response] = msgspec.json.Decoder(Response, dec_hook=dec_hook)
-"""Reusable decoder for a ``Response`` body (raises msgspec errors; see :func:`decode_response`)."""
 
 
 def decode_event(data: bytes | str, *, lenient: bool = False) -> ResponseStreamEvent | UnknownEvent:
