@@ -515,30 +515,37 @@ def _uniform_payloads(blocks: bytes) -> list[bytes] | None:
     the shapes API streams use. ``None`` for anything else (the line loop decides then).
 
     The shape is checked, and the data cut out, with whole-read C operations instead of a
-    Python step per block: every block's last line is empty, and its data (and event) lines
-    start with their field names — the data lines joined split at ``\ndata: `` into exactly
-    one piece per block, since no line holds a line feed. Such blocks carry no ``id``, so the
-    last event ID does not change either.
+    Python step per block. Such blocks carry no ``id``, so the last event ID does not change.
+
+    >>> _uniform_payloads(b"data: 1\\n\\ndata: 2\\n\\n")
+    [b'1', b'2']
+    >>> _uniform_payloads(b"data: 1\\ndata: 2\\n\\n") is None  # two data lines: the line loop
+    True
     """
     if blocks.startswith(b"data: "):
-        period = 2
-    elif blocks.startswith(b"event: "):
-        period = 3
-    else:
+        # Split at the separators `\n\ndata: `: the blocks are all one `data: ` line exactly
+        # when their two line feeds each are all there are (no piece holds another).
+        payloads = blocks.split(b"\n\ndata: ")
+        if blocks.count(b"\n") != 2 * len(payloads):
+            return None
+        payloads[0] = payloads[0][6:]
+        payloads[-1] = payloads[-1][:-2]
+        return payloads
+    if not blocks.startswith(b"event: "):
         return None
+    # Each block is three lines, the last one empty; the data lines joined split at
+    # `\ndata: ` into exactly one piece per block, since no line holds a line feed.
     lines = blocks.split(b"\n")
     lines.pop()  # the empty piece after the last line feed
-    count, extra = divmod(len(lines), period)
-    if extra or any(lines[period - 1 :: period]):
+    count, extra = divmod(len(lines), 3)
+    if extra or any(lines[2::3]):
         return None
-    joined = b"\n".join(lines[period - 2 :: period])
-    if not joined.startswith(b"data: "):
+    payloads = b"\n".join(lines[1::3]).split(b"\ndata: ")
+    if len(payloads) != count or not payloads[0].startswith(b"data: "):
         return None
-    payloads = joined[6:].split(b"\ndata: ")
-    if len(payloads) != count:
+    if b"\n".join(lines[0::3]).count(b"\nevent: ") != count - 1:
         return None
-    if period == 3 and b"\n".join(lines[0::3]).count(b"\nevent: ") != count - 1:
-        return None
+    payloads[0] = payloads[0][6:]
     return payloads
 
 
