@@ -13,7 +13,7 @@ import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
-from .._transport.sse_feed import body_reads
+from .._transport.reads import BodyReads
 from .pump import close_quietly, push_batches
 
 __all__ = ["from_aiohttp", "from_async_iterable"]
@@ -73,7 +73,7 @@ def from_aiohttp(response: aiohttp.ClientResponse) -> Observable[bytes]:
 
     async def reads() -> AsyncIterator[bytes]:
         try:
-            async with contextlib.aclosing(body_reads(response)) as body:
+            async with contextlib.aclosing(BodyReads(response)) as body:
                 async for data in body:
                     yield data
         finally:

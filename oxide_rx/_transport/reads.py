@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
 
 from .errors import connection_error, safe_cause
 
-__all__ = ["body_reads", "ending_with_connection"]
+__all__ = ["BodyReads", "ending_with_connection"]
 
 
 def _unread_bytes(content: aiohttp.StreamReader) -> bytes:
@@ -77,7 +78,8 @@ def _consume(closed: asyncio.Future[Any]) -> None:
         closed.exception()
 
 
-def _fail_unfinished(content: aiohttp.StreamReader) -> None:
+def _fail_unfinished(content: aiohttp.StreamReader, _: object = None) -> None:
+    # (The second parameter: the ``closed`` future, when called back by it.)
     if not content.is_eof() and content.exception() is None:
         content.set_exception(aiohttp.ClientPayloadError(
             "the connection closed before the body ended (invalid framing from the server, "
@@ -85,46 +87,87 @@ def _fail_unfinished(content: aiohttp.StreamReader) -> None:
         ))
 
 
-@contextlib.contextmanager
-def ending_with_connection(response: aiohttp.ClientResponse) -> Iterator[None]:
-    """While inside, a body left unfinished by a lost connection fails at once
-    (``ClientPayloadError``) instead of waiting forever."""
+_Watch = tuple[asyncio.Future[Any], Callable[[object], None]]
+
+
+def watch_connection(response: aiohttp.ClientResponse) -> _Watch | None:
+    """Until :func:`unwatch`, a body left unfinished by a lost connection fails at once
+    (``ClientPayloadError``) instead of waiting forever. ``None``: nothing to unwatch."""
     content = response.content
     closed = _closed_future(response)
     if closed is True:
         _fail_unfinished(content)
-        yield
-        return
+        return None
     if not isinstance(closed, asyncio.Future):
-        yield
-        return
-
-    def on_closed(_: object) -> None:
-        _fail_unfinished(content)
-
+        return None
+    on_closed = functools.partial(_fail_unfinished, content)
     _observe(closed)
     closed.add_done_callback(on_closed)
+    return closed, on_closed
+
+
+def unwatch(watch: _Watch | None) -> None:
+    # A pooled connection outlives the body: leave no callback (and reference) on it.
+    if watch is not None:
+        watch[0].remove_done_callback(watch[1])
+
+
+@contextlib.contextmanager
+def ending_with_connection(response: aiohttp.ClientResponse) -> Iterator[None]:
+    """:func:`watch_connection` while inside."""
+    watch = watch_connection(response)
     try:
         yield
     finally:
-        # A pooled connection outlives this body: leave no callback (and reference) on it.
-        closed.remove_done_callback(on_closed)
+        unwatch(watch)
 
 
-async def body_reads(response: aiohttp.ClientResponse) -> AsyncGenerator[bytes, None]:
-    """The body as network reads (``iter_any``). A broken connection or body is an
-    :class:`~oxide_rx.APIConnectionError` (typed by :func:`.errors.connection_error`),
-    raised after the bytes that had arrived before the break were yielded."""
-    content = response.content
-    with ending_with_connection(response):
-        try:
-            async for data in content.iter_any():
-                yield data
-                del data  # an idle stream holds no read (see push_batches)
-            return
-        except (aiohttp.ClientError, OSError) as exc:
-            broken = exc
-    rest = _unread_bytes(content)
-    if rest:
-        yield rest
-    raise connection_error(broken, mid_body=True) from safe_cause(broken)
+class BodyReads:
+    """The body of an aiohttp response as network reads (``readany``), an async iterator.
+
+    A broken connection or body is an :class:`~oxide_rx.APIConnectionError` (typed by
+    :func:`.errors.connection_error`), raised after the bytes that had arrived before the
+    break. The connection is watched (:func:`watch_connection`) until the body ends or
+    :meth:`aclose`. A class, not an async generator: an idle stream waits in one
+    ``__anext__`` frame instead of a generator's and a context manager's.
+    """
+
+    __slots__ = ("_broken", "_content", "_watch")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._content: aiohttp.StreamReader | None = response.content
+        self._broken: BaseException | None = None
+        self._watch = watch_connection(response)
+
+    def __aiter__(self) -> BodyReads:
+        return self
+
+    async def __anext__(self) -> bytes:
+        content, broken = self._content, self._broken
+        if content is None:
+            raise StopAsyncIteration
+        if broken is None:
+            try:
+                data = await content.readany()
+            except (aiohttp.ClientError, OSError) as exc:
+                broken = exc
+                rest = _unread_bytes(content)
+                if rest:
+                    self._broken = broken  # raised by the next read
+                    return rest
+            else:
+                if data:
+                    return data
+        self.close()
+        if broken is None:
+            raise StopAsyncIteration
+        raise connection_error(broken, mid_body=True) from safe_cause(broken)
+
+    def close(self) -> None:
+        """Stop reading (idempotent): later reads end the iteration."""
+        self._content = self._broken = None
+        watch, self._watch = self._watch, None
+        unwatch(watch)
+
+    async def aclose(self) -> None:
+        self.close()

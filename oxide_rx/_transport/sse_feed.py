@@ -7,16 +7,15 @@ once per read, then pushes every complete payload of that read in a tight loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 
 import aiohttp
 
 from .._exceptions import SSEError
 from ..sse import SSEDecoder
-from .reads import body_reads
+from .reads import BodyReads
 
-__all__ = ["DRAIN_SECONDS", "SSEFeed", "body_reads"]
+__all__ = ["DRAIN_SECONDS", "SSEFeed"]
 
 # After the terminal event usually only the chunked-encoding trailer is left; reading it lets
 # the connection go back to the pool instead of being closed. Bounded so that a chatty
@@ -28,33 +27,52 @@ DRAIN_BYTES = 64 * 1024
 class SSEFeed:
     """Batches of payloads (each event's data, as bytes) from one response.
 
-    The owner iterates it, then calls :meth:`finish` (the stream ended normally: drain and
-    return the connection to the pool) or :meth:`abort` (close the connection now).
+    The owner iterates it once (it is its own iterator), then calls :meth:`finish` (the
+    stream ended normally: drain and return the connection to the pool) or :meth:`abort`
+    (close the connection now).
     """
+
+    __slots__ = ("_failed", "_reads", "decoder", "headers", "response")
 
     def __init__(self, response: aiohttp.ClientResponse, max_event_size: int | None) -> None:
         self.response = response
         self.headers: Mapping[str, str] = response.headers
         self.decoder = SSEDecoder(max_event_size=max_event_size)
+        self._reads: BodyReads | None = None
+        self._failed: SSEError | None = None
 
-    async def __aiter__(self) -> AsyncGenerator[list[bytes], None]:
+    def __aiter__(self) -> SSEFeed:
+        if self._reads is None:
+            self._reads = BodyReads(self.response)
+        return self
+
+    async def __anext__(self) -> list[bytes]:
+        # A method, not an async generator: an idle stream waits in this one frame, which
+        # holds no read between batches (see push_batches).
+        reads = self._reads
+        assert reads is not None, "iterate the feed with async for"
+        if self._failed is not None:
+            raise self._failed
         feed = self.decoder.feed_data
-        # Closed here when the stream stops early (at `[DONE]`, before EOF): left to the
-        # garbage collector, an async generator is closed through the loop's finalizer hook,
-        # a thread-safe wake-up and a task per stream.
-        async with contextlib.aclosing(body_reads(self.response)) as reads:
-            async for data in reads:
-                try:
-                    payloads = feed(data)
-                except SSEError as exc:
-                    if exc.events:
-                        yield exc.events  # what was complete before the oversized event
+        while True:
+            try:
+                payloads = feed(await reads.__anext__())
+            except StopAsyncIteration:
+                # The decoder drops an event without its blank line at EOF (WHATWG).
+                self.decoder.finish()
+                raise
+            except SSEError as exc:
+                if not exc.events:
                     raise
-                if payloads:
-                    yield payloads
-                del data, payloads  # an idle stream holds no read (see push_batches)
-        # The decoder drops an event without its blank line at EOF (WHATWG): nothing to yield.
-        self.decoder.finish()
+                self._failed = exc
+                return exc.events  # what was complete before the oversized event
+            if payloads:
+                return payloads
+
+    async def aclose(self) -> None:
+        """Stop reading; called when the stream stops early (at ``[DONE]``, before EOF)."""
+        if self._reads is not None:
+            self._reads.close()
 
     async def finish(self) -> None:
         """Read what little is left of a finished stream so its connection can be reused."""
