@@ -211,6 +211,9 @@ def of_type(*classes: type[Any]) -> Callable[[Observable[Any]], Observable[Any]]
         of_type(ToolCallDone):  ----------ToolCallDone--------|
 
     >>> stream.events.pipe(ox.ops.of_type(ox.ToolCallDone)).subscribe(run_tool)  # doctest: +SKIP
+
+    Right on a stream's ``events`` it subscribes by class, as ``stream.on`` does: the
+    stream's other events cost this subscriber nothing.
     """
     return of_type_impl(classes)
 

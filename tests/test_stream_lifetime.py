@@ -59,6 +59,54 @@ async def test_two_subscribers_cause_one_request(server: MockServer, client: ox.
     await stream.aclose()
 
 
+async def test_of_type_on_a_stream_gives_the_filtered_events_and_the_end(
+    client: ox.OpenAI,
+) -> None:
+    # `of_type` on `stream.events` subscribes by class in the fan-out (the other events cost
+    # it nothing): the same events, in the same order, as filtering everything, and the end.
+    stream = await _stream(client)
+    everything: list[Any] = []
+    typed: list[Any] = []
+    ends: list[Any] = []
+    stream.events.subscribe(everything.append)
+    stream.events.pipe(ox.ops.of_type(ox.ContentDelta, ox.Done)).subscribe(
+        typed.append, ends.append, lambda: ends.append("completed")
+    )
+    await stream.final_completion()
+    await stream.aclose()
+    assert typed == [e for e in everything if isinstance(e, (ox.ContentDelta, ox.Done))]
+    assert isinstance(typed[-1], ox.Done)
+    assert ends == ["completed"]
+    late: list[Any] = []  # subscribed after the end: completed at once
+    stream.events.pipe(ox.ops.of_type(ox.ContentDelta)).subscribe(
+        late.append, late.append, lambda: late.append("completed"))
+    assert late == ["completed"]
+
+
+async def test_of_type_on_a_stream_fails_with_the_partial_and_detaches_a_faulty_subscriber(
+    server: MockServer, client: ox.OpenAI
+) -> None:
+    server.enqueue(Scenario.text("z" * 200, fault=Fault.drop_after(5)))
+    stream = await _stream(client)
+    errors: list[Exception] = []
+    faulty: list[Exception] = []
+    deltas: list[str] = []
+
+    def breaks(event: ox.ContentDelta) -> None:
+        raise RuntimeError("a UI bug")
+
+    stream.events.pipe(ox.ops.of_type(ox.ContentDelta)).subscribe(
+        lambda e: deltas.append(e.delta), errors.append)
+    stream.events.pipe(ox.ops.of_type(ox.ContentDelta)).subscribe(breaks, faulty.append)
+    with pytest.raises(ox.APIConnectionError):
+        await stream.final_completion()
+    await stream.aclose()
+    assert [str(e) for e in faulty] == ["a UI bug"]  # detached at its first event
+    assert len(errors) == 1 and isinstance(errors[0], ox.APIConnectionError)
+    assert errors[0].partial is not None
+    assert "".join(deltas) == errors[0].partial.choices[0].message.content != ""
+
+
 async def test_nothing_is_read_before_start(server: MockServer, client: ox.OpenAI) -> None:
     stream = await _stream(client)
     await server.wait_idle()  # the whole body has been sent, and nothing read it

@@ -14,10 +14,10 @@ import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Generic, TypeVar
 
-import reactivex
 from reactivex import Observable, abc
 from reactivex.disposable import Disposable
 
+from .._pipeline.select import TypedSource
 from .._pipeline.sink import Sink
 from .._resource import AsyncResource
 from .fanout import FanOut, TypedCallback
@@ -47,7 +47,7 @@ class HotSource(AsyncResource, Generic[_E]):
     @functools.cached_property
     def events(self) -> Observable[_E]:
         """The hot event stream (Rx). Subscribe, then start."""
-        return reactivex.create(self._subscribe_rx)  # made when asked: most streams never are
+        return _Events(self)  # made when asked: most streams never are
 
     def start(self) -> None:
         raise NotImplementedError
@@ -136,3 +136,17 @@ class HotSource(AsyncResource, Generic[_E]):
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+class _Events(TypedSource):
+    """A hot source's ``events``: every event to an Rx subscriber; ``of_type`` on it
+    subscribes by class (:class:`~oxide_rx._pipeline.select.TypedSource`)."""
+
+    def __init__(self, source: HotSource[Any]) -> None:
+        super().__init__(source._subscribe_rx)
+        self._attach = source._attach
+
+    def subscribe_typed(
+        self, classes: tuple[type[Any], ...], observer: abc.ObserverBase[Any]
+    ) -> abc.DisposableBase:
+        return self._attach(TypedCallback(classes, observer.on_next, ends=observer))
