@@ -145,7 +145,9 @@ async def sse_relay(source: StreamSource) -> AsyncGenerator[bytes, None]:
     """
     stream = await _opened(source)
     try:
-        async for event in observe(stream.events, start=stream.start):
+        # By class in the stream's fan-out: no wire event is built for the relay.
+        relayed = stream.events.pipe(of_type(ContentDelta, RefusalDelta, ToolCallDone, Usage, Done))
+        async for event in observe(relayed, start=stream.start):
             frame = _relay_frame(event)
             if frame is not None:
                 yield frame
