@@ -360,9 +360,10 @@ def _openai_compat_client(factory: Any, base_url: str) -> Any:
     """The compat client, built the way its users build it (it owns its own transport).
 
     The same generous connect deadline as the other contenders get: 10,000 sockets opening
-    at once wait in the server's accept queue for seconds.
+    at once wait in the server's accept queue for seconds. An official ``timeout`` (the
+    official constructor builds its own httpx client with it, and refuses other types).
     """
-    import oxide_rx as ox
+    import httpx2
 
     return factory(api_key=API_KEY, base_url=base_url, max_retries=0,
-                   timeout=ox.Timeout(connect=60.0))
+                   timeout=httpx2.Timeout(600.0, connect=60.0))
