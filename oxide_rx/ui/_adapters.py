@@ -110,7 +110,11 @@ async def text_snapshots(
         yield text
 
 
-def _relay_frame(event: Any) -> bytes | None:
+_RELAYED = (ContentDelta, RefusalDelta, ToolCallDone, Usage, Done)
+"""What :func:`sse_relay` re-serves: the stream delivers only these to it (``of_type``)."""
+
+
+def _relay_frame(event: ContentDelta | RefusalDelta | ToolCallDone | Usage | Done) -> bytes:
     if isinstance(event, ContentDelta):
         kind, data = "delta", {"text": event.delta, "choice": event.choice}
     elif isinstance(event, RefusalDelta):
@@ -122,10 +126,8 @@ def _relay_frame(event: Any) -> bytes | None:
         }
     elif isinstance(event, Usage):
         kind, data = "usage", msgspec.to_builtins(event.usage)
-    elif isinstance(event, Done):
-        kind, data = "done", {"finish_reason": event.finish_reason, "choice": event.choice}
     else:
-        return None
+        kind, data = "done", {"finish_reason": event.finish_reason, "choice": event.choice}
     return b"event: " + kind.encode() + b"\ndata: " + _encode(data) + b"\n\n"
 
 
@@ -146,11 +148,8 @@ async def sse_relay(source: StreamSource) -> AsyncGenerator[bytes, None]:
     stream = await _opened(source)
     try:
         # By class in the stream's fan-out: no wire event is built for the relay.
-        relayed = stream.events.pipe(of_type(ContentDelta, RefusalDelta, ToolCallDone, Usage, Done))
-        async for event in observe(relayed, start=stream.start):
-            frame = _relay_frame(event)
-            if frame is not None:
-                yield frame
+        async for event in observe(stream.events.pipe(of_type(*_RELAYED)), start=stream.start):
+            yield _relay_frame(event)
     except Exception as exc:
         error = {"type": type(exc).__name__, "message": str(exc)}
         yield b"event: error\ndata: " + _encode(error) + b"\n\n"
