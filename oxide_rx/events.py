@@ -19,7 +19,8 @@ append-only :class:`~oxide_rx._core.text.TextBuffer` and the length at the time 
 and builds the string only when asked. Emitting an event therefore costs the same on the
 first token and the hundred-thousandth; reading a snapshot costs what building that string
 costs. ``isinstance`` (and ``match``) see the public class; use :meth:`Event.to_dict` rather
-than ``msgspec.structs.asdict`` to read every field of a lazy event.
+than ``msgspec.structs.asdict`` to read every field of a lazy event. The buffers belong to
+the event loop's thread: hand :meth:`Event.detached` to another thread, not the event.
 
 ``gc=False``: events hold only strings, numbers and wire objects, so the garbage collector
 need not track them; about 0.07 µs to build, which matters when thousands of streams run.
@@ -28,7 +29,7 @@ need not track them; about 0.07 µs to build, which matters when thousands of st
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeAlias, TypeVar
 
 import msgspec
 from msgspec.structs import force_setattr
@@ -90,6 +91,17 @@ class Event(msgspec.Struct, frozen=True, gc=False):
         """
         return {name: getattr(self, name) for name in _public_fields(type(self))}
 
+    def detached(self) -> Self:
+        """This event with its lazy fields (snapshots, partial values) read now: an event of
+        the public class that holds its own values, to keep or to hand to another thread.
+        Call it on the event loop's thread, where the stream's buffers grow.
+
+        >>> event = ContentDelta(delta="lo", snapshot="Hello")
+        >>> event.detached() is event  # built by hand: nothing lazy to read
+        True
+        """
+        return self
+
     def __hash__(self) -> int:
         # The same hash as a lazy event with equal fields (see _Lazy).
         return hash((type(self), tuple(getattr(self, name) for name in self.__struct_fields__)))
@@ -124,6 +136,9 @@ class _Lazy:
     def __repr__(self) -> str:
         body = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{self._public.__name__}({body})"
+
+    def detached(self) -> Any:
+        return self._public(*self._values())
 
     def __reduce__(self) -> tuple[type[Event], tuple[Any, ...]]:
         # Pickled (and copied) as the public class, with the snapshot built.

@@ -9,9 +9,11 @@ corpus, then through real streams (SSE and WebSocket) on the mock server.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import msgspec
@@ -324,6 +326,29 @@ async def test_parsed_arguments_over_sse(client: ox.OpenAI, server: MockServer) 
     for value in values:
         if value is not None:
             assert_prefix_of(value, arguments)
+
+
+async def test_detached_events_cross_to_another_thread_with_their_values(
+        client: ox.OpenAI, server: MockServer) -> None:
+    # A worker thread reads the events after the streams ended: each holds the values of its
+    # own moment (snapshot, partial arguments), in the public class, nothing read from the
+    # streams' buffers there.
+    arguments = {"city": "Paris", "note": "a " * 30}
+    server.enqueue(Scenario.text("Looking it up."), Scenario.tool_calls([("forecast", arguments)]))
+    lazy: list[ox.Event] = []
+    handed: list[ox.Event] = []
+    for cls in (ox.ContentDelta, ox.ToolCallDelta):
+        stream = await client.chat.completions.create_stream(model="m", messages=[])
+        stream.on(cls, lambda e: (lazy.append(e), handed.append(e.detached())))
+        await stream.until_done()
+    with ThreadPoolExecutor(1) as worker:
+        seen = await asyncio.wrap_future(worker.submit(lambda: [e.to_dict() for e in handed]))
+    assert {type(e) for e in handed} == {ox.ContentDelta, ox.ToolCallDelta}
+    assert {type(e) for e in lazy}.isdisjoint({ox.ContentDelta, ox.ToolCallDelta})  # lazy ones
+    assert seen == [e.to_dict() for e in lazy] and handed == lazy
+    assert [e.snapshot for e in handed if isinstance(e, ox.ContentDelta)][-1] == "Looking it up."
+    assert [e for e in handed if isinstance(e, ox.ToolCallDelta)][-1].parsed_arguments \
+        == arguments
 
 
 async def test_structured_content_and_tool_types_over_websocket(client: ox.OpenAI,

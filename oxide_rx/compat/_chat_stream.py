@@ -71,7 +71,7 @@ def _pipe(raw: Any, response_format: Any, events: ChatEvents) -> Pipe:
             # events are rare enough to carry their text (the core's buffers are this thread's).
             if text_before and isinstance(event, ox.ContentDelta):
                 return None
-            return _core.settled(event)
+            return event.detached()  # its values now, for the consumer's thread
         chunk = event.chunk
         if chunk.object != "chat.completion.chunk":
             return event, None, False  # skipped by the official helper (and the core)

@@ -29,13 +29,12 @@ from .._transport.bodies import read_json_body
 from .._transport.requester import Requester, RequestOptions
 from .._transport.websocket import open_websocket
 from .._transport.websocket_link import WebSocketLink
-from ..events import _Lazy
 from ..types import responses as wire_responses
 
 __all__ = ["ARGUMENTS_DELTA", "TEXT_DELTA", "WIRE_EVENT_TYPES", "Requester", "Sending",
            "StreamHandle", "accumulate_chat", "accumulate_responses", "decode_body",
            "decode_response_event", "lenient_accumulator", "listen", "new_requester", "open_chat",
-           "open_link", "open_responses", "request", "settled", "text_of", "timeout_of"]
+           "open_link", "open_responses", "request", "text_of", "timeout_of"]
 
 WIRE_EVENT_TYPES: tuple[type, ...] = (*wire_responses.EVENT_CLASSES, wire_responses.UnknownEvent)
 """Every Responses wire event class (each has ``.raw``, the server's payload)."""
@@ -173,15 +172,6 @@ def text_of(event: Any) -> tuple[TextBuffer | None, int]:
     """A core delta event's text buffer and the length its snapshot reads (``None``: the
     event holds its snapshot itself, as one built by hand does)."""
     return getattr(event, "_buffer", None), getattr(event, "_length", 0)
-
-
-def settled(event: Any) -> Any:
-    """``event`` with its text read now: a core delta event reads its snapshot from the
-    accumulator's buffer when asked, which only the loop's thread may do."""
-    if isinstance(event, _Lazy):
-        public, values = event.__reduce__()
-        return public(*values)
-    return event
 
 
 def decode_response_event(raw: bytes) -> Any:
