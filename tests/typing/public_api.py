@@ -42,6 +42,7 @@ async def chat(client: ox.OpenAI) -> None:
 
     def on_delta(event: ox.ContentDelta) -> None:
         assert_type(event.delta, str)
+        assert_type(event.detached(), ox.ContentDelta)  # handed to another thread
 
     assert_type(stream.on(ox.ContentDelta, on_delta), abc.DisposableBase)
     stream.on(ox.Usage, lambda event: assert_type(event.usage, CompletionUsage | ResponseUsage))
