@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, TypeVar, cast, overload
+from typing import Any, Protocol, TypeVar, cast, overload
 
 from .._core.items import ItemExtractor
 from .._core.metrics import StreamMetrics
@@ -61,13 +61,21 @@ class _Hub:
         self.on_completed = on_completed
 
 
+class Accumulator(Protocol):
+    """What the lifetime asks of a stream's sans-IO accumulator."""
+
+    def has_output(self) -> bool:
+        """Whether any output (text, refusal, reasoning, tool arguments) has arrived."""
+        ...
+
+
 class StreamHandle(HotSource[_E]):
     """A hot, single-use stream of typed events over one request.
 
     Use :class:`~oxide_rx.ChatStream` or :class:`~oxide_rx.ResponseStream` (from the client);
     this base holds the lifetime shared by both. Subclasses say how their chain is built
-    (:meth:`_chain`), which event types are wire events (:attr:`_wire_types`) and what an
-    error's partial snapshot is (:meth:`_partial`).
+    (:meth:`_chain_into`), which event types are wire events (:attr:`_wire_types`) and what
+    an error's partial snapshot is (:meth:`_partial`).
     """
 
     _wire_types: tuple[type[Any], ...] = ()
@@ -75,12 +83,15 @@ class StreamHandle(HotSource[_E]):
     def __init__(
         self,
         feed: Feed,
+        accumulator: Accumulator,
         *,
         idle_timeout: float | None,
         started_at: float | None = None,
         first_event_timeout: float | None = None,
     ) -> None:
         self._feed = feed
+        self.accumulator = accumulator
+        """The sans-IO state the stream's events come from (snapshots live here)."""
         self._idle_timeout = idle_timeout
         self._first_event_timeout = first_event_timeout
         super().__init__()
@@ -189,8 +200,7 @@ class StreamHandle(HotSource[_E]):
         return None
 
     def _output_started(self) -> bool:
-        """Whether any output (text, refusal, reasoning, tool arguments) has arrived."""
-        return False
+        return self.accumulator.has_output()
 
     def _output_tokens(self) -> int | None:
         """The output token count the server reported, if it did."""

@@ -6,7 +6,6 @@ from .._core.chat import ChatCompletionAccumulator
 from .._core.responses import ResponseAccumulator
 from .._pipeline.chains import Chain, chat_chain, responses_chain
 from .._pipeline.sink import Sink
-from .._transport.feed import Feed
 from ..events import ChatEvent, Chunk, ResponseEvent
 from ..types import responses as rt
 from ..types.chat import ChatCompletion
@@ -27,28 +26,13 @@ class ChatStream(StreamHandle[ChatEvent]):
 
     _wire_types = (Chunk,)
 
-    def __init__(
-        self,
-        feed: Feed,
-        accumulator: ChatCompletionAccumulator,
-        *,
-        idle_timeout: float | None,
-        started_at: float | None = None,
-        first_event_timeout: float | None = None,
-    ) -> None:
-        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at,
-                         first_event_timeout=first_event_timeout)
-        self.accumulator = accumulator
-        """The sans-IO state the stream's events come from (snapshots live here)."""
+    accumulator: ChatCompletionAccumulator
 
     def _chain_into(self, sink: Sink[ChatEvent]) -> Chain:
         return chat_chain(self.accumulator, sink)
 
     def _partial(self) -> ChatCompletion:
         return self.accumulator.completion()
-
-    def _output_started(self) -> bool:
-        return self.accumulator.has_output()
 
     def _output_tokens(self) -> int | None:
         usage = self.accumulator.usage
@@ -77,28 +61,13 @@ class ResponseStream(StreamHandle[ResponseEvent]):
 
     _wire_types = (*rt.EVENT_CLASSES, rt.UnknownEvent)
 
-    def __init__(
-        self,
-        feed: Feed,
-        accumulator: ResponseAccumulator,
-        *,
-        idle_timeout: float | None,
-        started_at: float | None = None,
-        first_event_timeout: float | None = None,
-    ) -> None:
-        super().__init__(feed, idle_timeout=idle_timeout, started_at=started_at,
-                         first_event_timeout=first_event_timeout)
-        self.accumulator = accumulator
-        """The sans-IO state the stream's events come from (snapshots live here)."""
+    accumulator: ResponseAccumulator
 
     def _chain_into(self, sink: Sink[ResponseEvent]) -> Chain:
         return responses_chain(self.accumulator, sink)
 
     def _partial(self) -> Response:
         return self.accumulator.response()
-
-    def _output_started(self) -> bool:
-        return self.accumulator.has_output()
 
     def _output_tokens(self) -> int | None:
         usage = self.accumulator.response().usage
