@@ -166,20 +166,10 @@ class Responses:
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT,
         **params: Any,
     ) -> ResponseToolRun:
-        """Stream, run the tools the model calls, send their results, until it answers.
-
-        ``tools``: functions (made into tools with :func:`oxide_rx.tool`), :class:`~oxide_rx.Tool`
-        s, and other tool entries the API runs itself (passed as they are). Each round is a
-        streamed request; each tool starts the moment its call's arguments close as JSON,
-        while the model streams the later calls, and the results go back in the next round,
-        until the model answers without tools. ``max_rounds`` bounds the requests;
-        ``tool_timeout`` (seconds) each tool call; ``on_tool_error``: ``"report"`` sends a
-        tool's exception to the model as an error result, ``"raise"`` stops the run with
-        :class:`~oxide_rx.ToolRunError`; ``approve(name, arguments)`` (sync or async, within
-        ``approval_timeout``) may refuse a call. Other parameters are the request's, sent
-        every round. Returns the run, not started: subscribe, then start it.
-        Later rounds send the results with ``previous_response_id`` (the whole conversation
-        when ``store=False``).
+        """Stream, run the tools the model calls, send their results, until it answers: the
+        run of ``client.chat.completions.run_tools`` (the same options, events and early
+        starts; see there) on the Responses API. Later rounds send the results with
+        ``previous_response_id`` (the whole conversation when ``store=False``).
 
         >>> run = client.responses.run_tools(                                # doctest: +SKIP
         ...     model="gpt-5.4-mini", input="Weather in Paris?", tools=[get_weather])

@@ -184,7 +184,7 @@ class Lane:
         **params: Any,
     ) -> SessionToolRun:
         """Run tools on this lane until the model answers: the same run as
-        :meth:`oxide_rx.Responses.run_tools` (same options, events and early starts), each
+        ``client.responses.run_tools`` (same options, events and early starts), each
         round one response of this lane; later rounds send only the tool results, the lane
         chains them.
 
