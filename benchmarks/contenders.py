@@ -120,45 +120,53 @@ def _floor_client(base_url: str, max_connections: int = 0) -> FloorClient:
     return FloorClient(session, base_url)
 
 
+def floor_chat_read(rest: bytes, data: bytes, sink: Sink) -> tuple[bytes, int]:
+    """The floor's work on one network read of a chat stream: ``(rest, deltas delivered)``,
+    ``rest`` the incomplete event to prepend to the next read (also timed without the network
+    by ``depths.py``)."""
+    count = 0
+    parts = (rest + data).split(b"\n\n")
+    rest = parts.pop()
+    for part in parts:
+        if part.startswith(b"data: ") and part != b"data: [DONE]":
+            chunk = _decode_chunk(part[6:])
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    sink(chunk.x_stamp)
+                    count += 1
+    return rest, count
+
+
+def floor_responses_read(rest: bytes, data: bytes, sink: Sink) -> tuple[bytes, int]:
+    """:func:`floor_chat_read` for a Responses stream."""
+    count = 0
+    parts = (rest + data).split(b"\n\n")
+    rest = parts.pop()
+    for part in parts:
+        start = part.find(b"data: ")
+        if start >= 0:
+            event = _decode_event(part[start + 6 :])
+            if event.type == "response.output_text.delta":
+                sink(event.x_stamp)
+                count += 1
+    return rest, count
+
+
+FLOOR_REQUESTS: dict[str, tuple[str, bytes, Callable[[bytes, bytes, Sink], tuple[bytes, int]]]] = {
+    "chat": ("/chat/completions", _chat_body(), floor_chat_read),
+    "responses": ("/responses", _responses_body(), floor_responses_read),
+}
+"""Per API: the request path, its body, and the floor's work per read."""
+
+
 async def _floor(client: FloorClient, api: str, sink: Sink) -> int:
-    if api == "chat":
-        return await _floor_chat(client, sink)
-    return await _floor_responses(client, sink)
-
-
-async def _floor_chat(client: FloorClient, sink: Sink) -> int:
+    path, body, read = FLOOR_REQUESTS[api]
     count = 0
     rest = b""
-    async with client.session.post(client.base_url + "/chat/completions", data=_chat_body(),
-                                   headers=_HEADERS) as resp:
+    async with client.session.post(client.base_url + path, data=body, headers=_HEADERS) as resp:
         async for data in resp.content.iter_any():
-            parts = (rest + data).split(b"\n\n")
-            rest = parts.pop()
-            for part in parts:
-                if part.startswith(b"data: ") and part != b"data: [DONE]":
-                    chunk = _decode_chunk(part[6:])
-                    for choice in chunk.choices:
-                        if choice.delta.content:
-                            sink(chunk.x_stamp)
-                            count += 1
-    return count
-
-
-async def _floor_responses(client: FloorClient, sink: Sink) -> int:
-    count = 0
-    rest = b""
-    async with client.session.post(client.base_url + "/responses", data=_responses_body(),
-                                   headers=_HEADERS) as resp:
-        async for data in resp.content.iter_any():
-            parts = (rest + data).split(b"\n\n")
-            rest = parts.pop()
-            for part in parts:
-                start = part.find(b"data: ")
-                if start >= 0:
-                    event = _decode_event(part[start + 6 :])
-                    if event.type == "response.output_text.delta":
-                        sink(event.x_stamp)
-                        count += 1
+            rest, delivered = read(rest, data, sink)
+            count += delivered
     return count
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from contenders import _HEADERS, _chat_body, _decode_chunk, _decode_event, _responses_body
+from contenders import _HEADERS, FLOOR_REQUESTS
 from server import Profile, start_server
 
 import oxide_rx as ox
@@ -48,26 +48,25 @@ ROUNDS = 9
 
 
 async def _fetch(base_url: str) -> dict[str, bytes]:
-    """The raw body of one chat and one Responses stream."""
+    """The raw body of one stream per API (the floor contender's request)."""
     bodies = {}
     async with aiohttp.ClientSession() as session:
-        for api, path, body in (("chat", "/chat/completions", _chat_body()),
-                                ("responses", "/responses", _responses_body())):
+        for api, (path, body, _) in FLOOR_REQUESTS.items():
             async with session.post(base_url + path, data=body, headers=_HEADERS) as response:
                 bodies[api] = await response.read()
     return bodies
 
 
 def _floor(api: str, reads: list[bytes]) -> None:
-    decode = _decode_chunk if api == "chat" else _decode_event
+    """The floor contender's work on each read (``contenders.FLOOR_REQUESTS``)."""
+    read = FLOOR_REQUESTS[api][2]
     rest = b""
     for data in reads:
-        parts = (rest + data).split(b"\n\n")
-        rest = parts.pop()
-        for part in parts:
-            start = part.find(b"data: ")
-            if start >= 0 and part[start + 6:] != b"[DONE]":
-                decode(part[start + 6:])
+        rest, _ = read(rest, data, _ignore)
+
+
+def _ignore(_: int | None) -> None:
+    return None
 
 
 class _Sink:
